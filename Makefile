@@ -1,0 +1,28 @@
+# Two commands set everything up on a fresh Debian 12 machine:
+#   make serve   installs what is missing, builds, starts the server (SQLite store)
+#   make test    installs what is missing, builds, runs every test
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build test bench serve clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@./bench/run.sh $(BUILD_DIR)
+
+serve: build
+	@$(BUILD_DIR)/reftrack serve
+
+clean:
+	rm -rf $(BUILD_DIR)

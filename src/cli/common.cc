@@ -1,0 +1,44 @@
+#include "cli/common.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include <fmt/format.h>
+
+namespace reftrack::cli {
+
+std::unique_ptr<Session> OpenSession(Context& ctx) {
+  std::string url = ctx.db_url;
+  if (url.empty()) {
+    const char* env = std::getenv("REFTRACK_DB");
+    url = env && *env ? env : "reftrack.db";
+  }
+  auto store = Store::Open(url);
+  if (!store) {
+    ReportError(ctx, store.error());
+    return nullptr;
+  }
+  auto session = std::make_unique<Session>();
+  session->store = std::move(*store);
+  session->engine = std::make_unique<Engine>(*session->store);
+  return session;
+}
+
+void ReportError(Context& ctx, const Error& error) {
+  std::fflush(stdout);
+  fmt::print(stderr, "reftrack: {}\n", error.message);
+  ctx.exit_code = error.code == ErrorCode::kStorage ? kExitStorage : kExitFailed;
+}
+
+void PrintJson(const nlohmann::json& value) {
+  std::cout << value.dump() << '\n';
+  std::cout.flush();
+}
+
+std::string CliActor() {
+  const char* user = std::getenv("USER");
+  return fmt::format("cli:{}", user && *user ? user : "unknown");
+}
+
+}  // namespace reftrack::cli

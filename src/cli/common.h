@@ -1,0 +1,47 @@
+// What every command shares: the database option, --json, opening the engine, and
+// the one place where an engine error becomes a message on stderr and an exit status.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "engine/engine.h"
+#include "store/store.h"
+
+namespace reftrack::cli {
+
+// Exit statuses.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;   // refused change, unknown key, bad input, file refused
+inline constexpr int kExitUsage = 2;    // the command line itself is wrong
+inline constexpr int kExitStorage = 3;  // the database could not be opened or written
+
+struct Context {
+  std::string db_url;
+  bool json = false;
+  int exit_code = kExitOk;
+};
+
+// The store and engine of one command run.
+struct Session {
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Engine> engine;
+};
+
+// Opens --db (or $REFTRACK_DB, or reftrack.db). On failure reports and returns null.
+std::unique_ptr<Session> OpenSession(Context& ctx);
+
+// Prints "reftrack: message" on stderr and sets the exit status for the error.
+void ReportError(Context& ctx, const Error& error);
+void PrintJson(const nlohmann::json& value);
+// Who is acting, for history rows: "cli:$USER".
+std::string CliActor();
+
+void AddCampaignCommands(CLI::App& app, Context& ctx);
+void AddMemberCommands(CLI::App& app, Context& ctx);
+void AddReferralCommands(CLI::App& app, Context& ctx);
+
+}  // namespace reftrack::cli

@@ -1,0 +1,28 @@
+// reftrack: the command line. Each command group lives in its own file and only
+// parses, calls the engine and renders.
+#include <CLI/CLI.hpp>
+
+#include "cli/common.h"
+
+int main(int argc, char** argv) {
+  using namespace reftrack::cli;
+  Context ctx;
+  CLI::App app{"reftrack: referral tracking with exact status rules", "reftrack"};
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.add_option("--db", ctx.db_url,
+                 "database: a file path or sqlite:PATH (default $REFTRACK_DB, else reftrack.db)");
+  app.add_flag("--json", ctx.json, "print one JSON object on stdout");
+
+  AddCampaignCommands(app, ctx);
+  AddMemberCommands(app, ctx);
+  AddReferralCommands(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  return ctx.exit_code;
+}

@@ -1,0 +1,264 @@
+#include "csv/reader.h"
+
+#include <bit>
+#include <cstring>
+#include <utility>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace reftrack::csv {
+
+namespace {
+
+constexpr size_t kChunkSize = size_t{1} << 20;
+
+// Returns the first byte in [p, end) equal to one of kStops, or end.
+template <char... kStops>
+const char* Find(const char* p, const char* end) {
+#if defined(__SSE2__)
+  while (end - p >= 16) {
+    __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i hits = _mm_setzero_si128();
+    ((hits = _mm_or_si128(hits, _mm_cmpeq_epi8(bytes, _mm_set1_epi8(kStops)))), ...);
+    if (unsigned mask = _mm_movemask_epi8(hits)) return p + std::countr_zero(mask);
+    p += 16;
+  }
+#endif
+  while (p < end && ((*p != kStops) && ...)) ++p;
+  return p;
+}
+
+// Returns field `i`, emptied, keeping the string's capacity from earlier records.
+[[gnu::always_inline]] inline std::string& StartField(std::vector<std::string>& fields,
+                                                      size_t i) {
+  if (i < fields.size()) [[likely]] {
+    fields[i].clear();
+    return fields[i];
+  }
+  return fields.emplace_back();
+}
+
+// string::append, minus a call to memcpy for the short runs most fields are.
+[[gnu::always_inline]] inline void Append(std::string& field, const char* p, size_t n) {
+  const size_t old_size = field.size();
+  // The size handed to the lambda is not used: libstdc++ 12 passes the grown capacity there.
+  field.resize_and_overwrite(old_size + n, [p, n, old_size](char* out, size_t) {
+    char* d = out + old_size;
+    if (n >= 8 && n <= 16) {
+      std::memcpy(d, p, 8);
+      std::memcpy(d + n - 8, p + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+      std::memcpy(d, p, 4);
+      std::memcpy(d + n - 4, p + n - 4, 4);
+    } else if (n < 4) {
+      for (size_t i = 0; i < n; ++i) d[i] = p[i];
+    } else {
+      std::memcpy(d, p, n);
+    }
+    return old_size + n;
+  });
+}
+
+}  // namespace
+
+struct Reader::Impl {
+  std::FILE* file_ = nullptr;
+  std::unique_ptr<char[]> chunk_;
+  const char* base_ = nullptr;  // first byte in hand
+  const char* pos_ = nullptr;   // next unconsumed byte
+  const char* end_ = nullptr;
+  uint64_t consumed_before_ = 0;  // input bytes preceding base_
+  bool started_ = false;
+  bool read_error_ = false;
+  int64_t row_ = 0;
+  int64_t line_ = 1;  // physical line of the next record
+
+  // Called once everything in hand is consumed; false at the end of the input.
+  bool Fill() {
+    consumed_before_ += end_ - base_;
+    base_ = pos_ = end_;
+    if (file_ == nullptr || read_error_) return false;
+    size_t n = std::fread(chunk_.get(), 1, kChunkSize, file_);
+    if (n == 0) {
+      read_error_ = std::ferror(file_) != 0;
+      return false;
+    }
+    base_ = pos_ = chunk_.get();
+    end_ = base_ + n;
+    return true;
+  }
+
+  // Consumes the LF of a CRLF whose CR was just read.
+  void SkipLfAfterCr(const char*& p, const char*& e) {
+    if (p == e) {
+      pos_ = p;
+      if (!Fill()) return;
+      p = pos_;
+      e = end_;
+    }
+    if (*p == '\n') ++p;
+  }
+
+  std::unexpected<ParseError> Fail(const Record& record, size_t column, int64_t line_breaks,
+                                   const char* message, const char* p, const char* e) {
+    // Resynchronize at the start of the next physical line.
+    for (;;) {
+      p = Find<'\r', '\n'>(p, e);
+      if (p < e) break;
+      pos_ = p;
+      if (!Fill()) break;
+      p = pos_;
+      e = end_;
+    }
+    if (p < e) {
+      if (*p++ == '\r') SkipLfAfterCr(p, e);
+    }
+    pos_ = p;
+    line_ += line_breaks + 1;
+    return std::unexpected(ParseError{record.row, record.line, static_cast<int64_t>(column),
+                                      message});
+  }
+
+  std::expected<bool, ParseError> Next(Record& record) {
+    if (!started_) {
+      started_ = true;
+      if (pos_ == end_) Fill();
+      if (end_ - pos_ >= 3 && std::memcmp(pos_, "\xEF\xBB\xBF", 3) == 0) pos_ += 3;
+    }
+    if (pos_ == end_ && !Fill()) return ReadErrorOr(false);
+
+    record.row = ++row_;
+    record.line = line_;
+    record.blank = false;
+    std::vector<std::string>& fields = record.fields;
+    size_t count = 1;
+    std::string* field = &StartField(fields, 0);
+    int64_t line_breaks = 0;  // inside quoted fields
+    enum { kStart, kUnquoted, kQuoted, kAfterQuote } state = kStart;
+    const char* p = pos_;
+    const char* e = end_;
+
+    for (;;) {
+      if (p == e) {
+        pos_ = p;
+        if (!Fill()) break;
+        p = pos_;
+        e = end_;
+      }
+      switch (state) {
+        case kStart:
+          if (*p == '"') {
+            ++p;
+            state = kQuoted;
+            continue;
+          }
+          state = kUnquoted;
+          [[fallthrough]];
+        case kUnquoted: {
+          const char* run = p;
+          p = Find<',', '"', '\r', '\n'>(p, e);
+          Append(*field, run, p - run);
+          if (p == e) continue;
+          char c = *p++;
+          if (c == ',') {
+            field = &StartField(fields, count++);
+            state = kStart;
+            continue;
+          }
+          if (c == '"') {
+            return Fail(record, count, line_breaks, "unexpected quote in an unquoted field", p, e);
+          }
+          if (c == '\r') SkipLfAfterCr(p, e);
+          // Only a line end right at the record's start leaves the first field empty here.
+          record.blank = count == 1 && field->empty();
+          return Finish(record, count, line_breaks, p);
+        }
+        case kQuoted: {
+          const char* run = p;
+          p = Find<'"', '\r', '\n'>(p, e);
+          Append(*field, run, p - run);
+          if (p == e) continue;
+          char c = *p++;
+          if (c == '"') {
+            state = kAfterQuote;
+            continue;
+          }
+          // A CRLF counts as one line break; its CR is already in the field.
+          if (c == '\r' || field->empty() || field->back() != '\r') ++line_breaks;
+          field->push_back(c);
+          continue;
+        }
+        case kAfterQuote: {
+          char c = *p++;
+          if (c == '"') {
+            field->push_back('"');
+            state = kQuoted;
+            continue;
+          }
+          if (c == ',') {
+            field = &StartField(fields, count++);
+            state = kStart;
+            continue;
+          }
+          if (c == '\r' || c == '\n') {
+            if (c == '\r') SkipLfAfterCr(p, e);
+            return Finish(record, count, line_breaks, p);
+          }
+          return Fail(record, count, line_breaks, "unexpected character after a closing quote",
+                      p - 1, e);
+        }
+      }
+    }
+
+    // The input ended inside the record.
+    pos_ = p;
+    if (read_error_) return ReadErrorOr(false);
+    if (state == kQuoted) {
+      return std::unexpected(ParseError{record.row, record.line, static_cast<int64_t>(count),
+                                        "quoted field not closed before the end of the file"});
+    }
+    fields.resize(count);
+    return true;
+  }
+
+  std::expected<bool, ParseError> Finish(Record& record, size_t count, int64_t line_breaks,
+                                         const char* p) {
+    pos_ = p;
+    line_ += line_breaks + 1;
+    if (record.blank) {
+      record.fields.clear();
+    } else {
+      record.fields.resize(count);
+    }
+    return true;
+  }
+
+  std::expected<bool, ParseError> ReadErrorOr(bool value) {
+    if (!read_error_) return value;
+    read_error_ = false;
+    file_ = nullptr;  // give up on the stream; later calls report the end
+    return std::unexpected(ParseError{row_, line_, 0, "read error"});
+  }
+};
+
+Reader::Reader(std::FILE* file) : impl_(std::make_unique<Impl>()) {
+  impl_->file_ = file;
+  impl_->chunk_ = std::make_unique_for_overwrite<char[]>(kChunkSize);
+}
+
+Reader::Reader(std::string_view text) : impl_(std::make_unique<Impl>()) {
+  impl_->base_ = impl_->pos_ = text.data();
+  impl_->end_ = text.data() + text.size();
+}
+
+Reader::~Reader() = default;
+
+std::expected<bool, ParseError> Reader::Next(Record& record) { return impl_->Next(record); }
+
+uint64_t Reader::bytes_read() const {
+  return impl_->consumed_before_ + static_cast<uint64_t>(impl_->pos_ - impl_->base_);
+}
+
+}  // namespace reftrack::csv

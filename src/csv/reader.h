@@ -1,0 +1,60 @@
+// A streaming RFC 4180 CSV reader: UTF-8 with or without BOM, LF or CRLF line ends,
+// quoted fields holding commas, doubled quotes and line breaks, a last line without
+// a line end. Memory stays bounded by the longest record, whatever the file's size.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <expected>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace reftrack::csv {
+
+// One record of the file.
+struct Record {
+  std::vector<std::string> fields;
+  // 1-based record number as a spreadsheet shows it: the first record (often the
+  // header) is row 1, a quoted field spanning lines is still one row, and a blank
+  // line is a row of its own.
+  int64_t row = 0;
+  // 1-based physical line on which the record starts.
+  int64_t line = 0;
+  // True when the record is an empty line (no characters at all before its line end).
+  bool blank = false;
+};
+
+// A record that is not valid CSV. The reader has skipped to the start of the next
+// record, so reading can go on.
+struct ParseError {
+  int64_t row = 0;
+  int64_t line = 0;
+  int64_t column = 0;  // 1-based field index where the problem is
+  std::string message;  // e.g. "unexpected quote inside an unquoted field"
+};
+
+class Reader {
+ public:
+  // Reads from `file`, which the caller keeps open and closes after the reader is gone.
+  explicit Reader(std::FILE* file);
+  // Reads from a string held by the caller for the reader's lifetime.
+  explicit Reader(std::string_view text);
+  ~Reader();
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  // Reads the next record into `record` (reusing its storage). Returns true when a
+  // record was read, false at the end of input, or a ParseError for a malformed record.
+  std::expected<bool, ParseError> Next(Record& record);
+
+  // Bytes consumed so far, for progress reporting.
+  uint64_t bytes_read() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace reftrack::csv

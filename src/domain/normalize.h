@@ -1,0 +1,22 @@
+// How values are compared (SPEC §1): emails trimmed and lower-cased; referral codes,
+// coupon codes and external ids trimmed and compared exactly.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace reftrack {
+
+std::string_view Trim(std::string_view s);
+std::string LowerAscii(std::string_view s);
+
+// Trimmed and lower-cased. Lower-casing is ASCII only: the domain part is
+// case-insensitive, and so is the local part in every mail system users meet.
+std::string NormalizeEmail(std::string_view email);
+// A normalized email that has one '@', a non-empty local part, and a domain with a
+// dot that neither starts nor ends it, and no spaces or control characters.
+bool IsValidEmail(std::string_view normalized);
+// Trimmed.
+std::string NormalizeCode(std::string_view code);
+
+}  // namespace reftrack

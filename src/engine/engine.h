@@ -1,0 +1,73 @@
+// The engine: every way in (CLI, HTTP, bulk files) calls these, and every status
+// change goes through ApplyStatusChange(), the one code path that checks the rules
+// and writes status, timestamps and history in the caller's transaction.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "domain/model.h"
+#include "engine/requests.h"
+#include "store/store.h"
+#include "util/result.h"
+#include "util/time.h"
+
+namespace reftrack {
+
+struct ReferralDetails {
+  Referral referral;
+  std::vector<StatusChange> history;
+};
+
+struct ListRequest {
+  std::optional<Status> status;
+  std::string campaign;  // name; empty: all
+  std::string query;
+  std::string cursor;    // from an earlier page's next_cursor; empty: first page
+  int limit = 50;
+};
+
+struct ListResult {
+  std::vector<Referral> referrals;
+  std::string next_cursor;  // empty on the last page
+};
+
+// Parses `42`, `id:42`, `external:X`, `email:E`.
+Result<ReferralKey> ParseReferralKey(std::string_view text);
+
+// Inside an open write transaction, with `referral` read by Store::LockReferral:
+// moves it to `to` under the rules, writes the change and its history row, and
+// updates `referral` to what was written. A refusal is ErrorCode::kRefused and
+// writes nothing.
+Result<StatusChangeOutcome> ApplyStatusChange(Store& store, Referral& referral, Status to,
+                                              Micros at, const ChangeContext& context);
+
+class Engine {
+ public:
+  // `store` must outlive the engine. Not thread-safe: one engine per thread.
+  explicit Engine(Store& store, Clock clock = NowMicros) : store_(store), clock_(std::move(clock)) {}
+
+  Result<Campaign> AddCampaign(std::string_view name);
+  Result<Member> AddMember(const MemberInput& input);
+  Result<Referral> AddReferral(const ReferralInput& input);
+
+  // Exactly one referral, or kNotFound / kAmbiguous with a message that says what to add.
+  Result<Referral> Resolve(const ReferralKey& key);
+  Result<ReferralDetails> Details(int64_t referral_id);
+  Result<ListResult> List(const ListRequest& request);
+
+  // One status change in its own transaction.
+  Result<StatusChangeOutcome> ChangeStatus(int64_t referral_id, Status to,
+                                           const ChangeContext& context);
+
+  Store& store() { return store_; }
+  Micros Now() { return clock_(); }
+
+ private:
+  Result<std::optional<int64_t>> CampaignId(std::string_view name);
+
+  Store& store_;
+  Clock clock_;
+};
+
+}  // namespace reftrack

@@ -1,0 +1,92 @@
+#include "engine/json.h"
+
+namespace reftrack {
+
+using nlohmann::json;
+
+namespace {
+
+json OptText(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+json OptTime(const std::optional<Micros>& t) { return t ? json(FormatTimestamp(*t)) : json(nullptr); }
+
+}  // namespace
+
+json ToJson(const Campaign& c) {
+  return {{"id", c.id}, {"name", c.name}, {"created_at", FormatTimestamp(c.created_at)}};
+}
+
+json ToJson(const Member& m) {
+  return {{"id", m.id},
+          {"campaign_id", m.campaign_id},
+          {"email", m.email},
+          {"name", m.name},
+          {"referral_code", OptText(m.referral_code)},
+          {"created_at", FormatTimestamp(m.created_at)}};
+}
+
+json ToJson(const Referral& r) {
+  return {{"id", r.id},
+          {"campaign", r.campaign},
+          {"name", r.name},
+          {"email", r.email},
+          {"external_id", OptText(r.external_id)},
+          {"referral_code", OptText(r.referral_code)},
+          {"coupon_code", OptText(r.coupon_code)},
+          {"referrer_email", OptText(r.referrer_email)},
+          {"note", r.note},
+          {"status", StatusName(r.status)},
+          {"qualified_at", OptTime(r.qualified_at)},
+          {"approved_at", OptTime(r.approved_at)},
+          {"denied_at", OptTime(r.denied_at)},
+          {"status_changed_at", FormatTimestamp(r.status_changed_at)},
+          {"created_at", FormatTimestamp(r.created_at)}};
+}
+
+json ToJson(const StatusChange& c) {
+  json j = {{"from", StatusName(c.from)},
+            {"to", StatusName(c.to)},
+            {"at", FormatTimestamp(c.at)},
+            {"source", SourceName(c.source)},
+            {"actor", c.actor}};
+  if (c.batch_id) j["batch_id"] = *c.batch_id;
+  return j;
+}
+
+json ToJson(const ReferralDetails& d) {
+  json j = ToJson(d.referral);
+  json history = json::array();
+  for (const StatusChange& c : d.history) history.push_back(ToJson(c));
+  j["history"] = std::move(history);
+  j["rewards"] = json::array();
+  return j;
+}
+
+json ToJson(const StatusChangeOutcome& o) {
+  return {{"id", o.referral_id},
+          {"from", StatusName(o.from)},
+          {"to", StatusName(o.to)},
+          {"changed", o.changed},
+          {"result", o.changed ? "changed" : "unchanged"}};
+}
+
+json ToJson(const ListResult& list) {
+  json rows = json::array();
+  for (const Referral& r : list.referrals) rows.push_back(ToJson(r));
+  return {{"referrals", std::move(rows)},
+          {"next_cursor", list.next_cursor.empty() ? json(nullptr) : json(list.next_cursor)}};
+}
+
+json ToJson(const LoadReport& report) {
+  json errors = json::array();
+  for (const RowError& e : report.errors) {
+    errors.push_back({{"row", e.row}, {"column", e.column}, {"message", e.message}});
+  }
+  return {{"rows", report.rows},
+          {"created", report.created},
+          {"error_count", report.errors.size()},
+          {"errors", std::move(errors)},
+          {"warnings", report.warnings},
+          {"applied", true}};
+}
+
+}  // namespace reftrack

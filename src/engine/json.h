@@ -1,0 +1,22 @@
+// JSON shapes of SPEC §5, shared by the CLI's --json and the HTTP API.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "engine/engine.h"
+#include "engine/referral_loader.h"
+
+namespace reftrack {
+
+nlohmann::json ToJson(const Campaign& campaign);
+nlohmann::json ToJson(const Member& member);
+// A referral without history (list rows).
+nlohmann::json ToJson(const Referral& referral);
+// `referral show`: the referral, its history and its rewards.
+nlohmann::json ToJson(const ReferralDetails& details);
+nlohmann::json ToJson(const StatusChange& change);
+nlohmann::json ToJson(const StatusChangeOutcome& outcome);
+nlohmann::json ToJson(const ListResult& list);
+nlohmann::json ToJson(const LoadReport& report);
+
+}  // namespace reftrack

@@ -1,0 +1,204 @@
+#include "engine/referral_loader.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "domain/normalize.h"
+#include "engine/csv_header.h"
+#include "engine/referral_validator.h"
+
+namespace reftrack {
+
+namespace {
+
+// Rows handed to the store at once: large enough to amortize, small enough to keep
+// memory flat.
+constexpr size_t kBatchSize = 4096;
+constexpr int64_t kProgressEveryRows = 16384;
+
+// Reads the header (row 1), refuses it without `required`, then calls `on_row` for
+// each data row of the header's width. Malformed and wrong-width rows become errors.
+Result<void> ForEachDataRow(csv::Reader& reader, const std::vector<std::string_view>& known,
+                            const std::vector<std::string_view>& required, LoadReport& report,
+                            const ProgressFn& progress,
+                            const std::function<Result<void>(const CsvHeader&,
+                                                             const csv::Record&)>& on_row) {
+  csv::Record record;
+  auto first = reader.Next(record);
+  if (!first) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("row 1 (the header) is not valid CSV: {}", first.error().message));
+  }
+  if (!*first || record.blank) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("the file has no header; the first row must name the columns: {}",
+                            fmt::join(known, ",")));
+  }
+  CsvHeader header = CsvHeader::Match(record.fields, known);
+  if (auto ok = header.Require(required); !ok) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("{}; the first row must name the columns: {}", ok.error().message,
+                            fmt::join(known, ",")));
+  }
+  report.warnings = header.warnings();
+
+  while (true) {
+    auto next = reader.Next(record);
+    if (!next) {
+      ++report.rows;
+      report.errors.push_back({next.error().row, "",
+                               fmt::format("malformed CSV: {} (column {})", next.error().message,
+                                           next.error().column)});
+      continue;
+    }
+    if (!*next) break;
+    if (record.blank) continue;
+    ++report.rows;
+    if (progress && report.rows % kProgressEveryRows == 0) progress(reader.bytes_read());
+    if (record.fields.size() != header.width()) {
+      report.errors.push_back(
+          {record.row, "",
+           fmt::format("the row has {} fields but the header has {}", record.fields.size(),
+                       header.width())});
+      continue;
+    }
+    if (auto ok = on_row(header, record); !ok) return ok;
+  }
+  if (progress) progress(reader.bytes_read());
+  return {};
+}
+
+void SortErrors(LoadReport& report) {
+  std::stable_sort(report.errors.begin(), report.errors.end(),
+                   [](const RowError& a, const RowError& b) { return a.row < b.row; });
+}
+
+}  // namespace
+
+Result<LoadReport> LoadReferrals(Engine& engine, csv::Reader& reader, const ProgressFn& progress) {
+  static const std::vector<std::string_view> kColumns = {
+      "campaign", "email", "name", "external_id", "referral_code", "coupon_code", "referrer_email"};
+  Store& store = engine.store();
+  auto tx = store.BeginWrite();
+  if (!tx) return std::unexpected(tx.error());
+
+  LoadReport report;
+  ReferralValidator validator(store);
+  const Micros at = engine.Now();
+  std::vector<NewReferral> batch;
+  std::vector<int64_t> batch_rows;
+  std::vector<InsertOutcome> outcomes;
+  batch.reserve(kBatchSize);
+
+  auto flush = [&]() -> Result<void> {
+    if (batch.empty()) return {};
+    if (auto ok = store.InsertReferrals(batch, outcomes); !ok) return ok;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (outcomes[i].duplicate == DuplicateOf::kNone) {
+        ++report.created;
+      } else {
+        report.errors.push_back(
+            {batch_rows[i], DuplicateColumn(outcomes[i].duplicate),
+             DuplicateMessage(outcomes[i].duplicate, batch[i],
+                              validator.CampaignName(batch[i].campaign_id))});
+      }
+    }
+    batch.clear();
+    batch_rows.clear();
+    return {};
+  };
+
+  ReferralInput input;
+  auto on_row = [&](const CsvHeader& h, const csv::Record& record) -> Result<void> {
+    const auto& f = record.fields;
+    input.campaign = FieldAt(f, h.Index("campaign"));
+    input.email = FieldAt(f, h.Index("email"));
+    input.name = FieldAt(f, h.Index("name"));
+    input.external_id = FieldAt(f, h.Index("external_id"));
+    input.referral_code = FieldAt(f, h.Index("referral_code"));
+    input.coupon_code = FieldAt(f, h.Index("coupon_code"));
+    input.referrer_email = FieldAt(f, h.Index("referrer_email"));
+    auto valid = validator.Validate(input, at);
+    if (!valid) {
+      if (valid.error().code == ErrorCode::kStorage) {
+        return Fail(ErrorCode::kStorage, valid.error().message);
+      }
+      report.errors.push_back({record.row, valid.error().column, valid.error().message});
+      return {};
+    }
+    batch.push_back(std::move(*valid));
+    batch_rows.push_back(record.row);
+    if (batch.size() == kBatchSize) return flush();
+    return {};
+  };
+
+  if (auto ok = ForEachDataRow(reader, kColumns, {"campaign", "email"}, report, progress, on_row);
+      !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (auto ok = flush(); !ok) return std::unexpected(ok.error());
+  if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
+  SortErrors(report);
+  return report;
+}
+
+Result<LoadReport> LoadMembers(Engine& engine, csv::Reader& reader, const ProgressFn& progress) {
+  static const std::vector<std::string_view> kColumns = {"campaign", "email", "name",
+                                                         "referral_code"};
+  Store& store = engine.store();
+  auto tx = store.BeginWrite();
+  if (!tx) return std::unexpected(tx.error());
+
+  LoadReport report;
+  const Micros at = engine.Now();
+  std::unordered_map<std::string, std::optional<int64_t>> campaigns;
+  auto on_row = [&](const CsvHeader& h, const csv::Record& record) -> Result<void> {
+    const auto& f = record.fields;
+    std::string campaign(Trim(FieldAt(f, h.Index("campaign"))));
+    auto known = campaigns.find(campaign);
+    if (known == campaigns.end()) {
+      auto found = store.FindCampaign(campaign);
+      if (!found) return std::unexpected(found.error());
+      known = campaigns.emplace(campaign, *found ? std::optional((*found)->id) : std::nullopt).first;
+    }
+    if (!known->second) {
+      report.errors.push_back(
+          {record.row, "campaign", fmt::format("campaign \"{}\" does not exist", campaign)});
+      return {};
+    }
+    NewMember m{*known->second, NormalizeEmail(FieldAt(f, h.Index("email"))),
+                std::string(Trim(FieldAt(f, h.Index("name")))), std::nullopt};
+    if (!IsValidEmail(m.email)) {
+      report.errors.push_back({record.row, "email",
+                               fmt::format("\"{}\" is not a valid email address",
+                                           Trim(FieldAt(f, h.Index("email"))))});
+      return {};
+    }
+    if (std::string code = NormalizeCode(FieldAt(f, h.Index("referral_code"))); !code.empty()) {
+      m.referral_code = code;
+    }
+    auto created = store.CreateMember(m, at);
+    if (created) {
+      ++report.created;
+    } else if (created.error().code == ErrorCode::kDuplicate) {
+      report.errors.push_back({record.row, m.referral_code && created.error().message.find("code") !=
+                                                                   std::string::npos
+                                               ? "referral_code"
+                                               : "email",
+                               created.error().message});
+    } else {
+      return std::unexpected(created.error());
+    }
+    return {};
+  };
+  if (auto ok = ForEachDataRow(reader, kColumns, {"campaign", "email"}, report, progress, on_row);
+      !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
+  SortErrors(report);
+  return report;
+}
+
+}  // namespace reftrack

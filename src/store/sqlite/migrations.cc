@@ -1,0 +1,73 @@
+#include "store/sqlite/migrations.h"
+
+namespace reftrack::sqlite {
+
+namespace {
+
+// Timestamps are ISO 8601 text in UTC with microseconds (util/time.h).
+// Emails are stored normalized; codes and external ids trimmed.
+constexpr const char* kV1 = R"sql(
+CREATE TABLE campaigns (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  created_at  TEXT NOT NULL
+);
+
+CREATE TABLE members (
+  id             INTEGER PRIMARY KEY,
+  campaign_id    INTEGER NOT NULL REFERENCES campaigns(id),
+  email          TEXT NOT NULL,
+  name           TEXT NOT NULL DEFAULT '',
+  referral_code  TEXT UNIQUE,
+  created_at     TEXT NOT NULL,
+  UNIQUE (campaign_id, email)
+);
+
+CREATE TABLE referrals (
+  id                 INTEGER PRIMARY KEY,
+  campaign_id        INTEGER NOT NULL REFERENCES campaigns(id),
+  referrer_id        INTEGER REFERENCES members(id),
+  name               TEXT NOT NULL DEFAULT '',
+  email              TEXT NOT NULL,
+  external_id        TEXT,
+  referral_code      TEXT,
+  coupon_code        TEXT,
+  note               TEXT NOT NULL DEFAULT '',
+  status             TEXT NOT NULL DEFAULT 'pending'
+                       CHECK (status IN ('pending', 'qualified', 'approved', 'denied')),
+  qualified_at       TEXT,
+  approved_at        TEXT,
+  denied_at          TEXT,
+  status_changed_at  TEXT NOT NULL,
+  created_at         TEXT NOT NULL
+);
+-- Uniqueness of SPEC §1; email and external id lead so they also serve look-ups
+-- that do not name a campaign.
+CREATE UNIQUE INDEX referrals_email_campaign ON referrals (email, campaign_id);
+CREATE UNIQUE INDEX referrals_external_id_campaign ON referrals (external_id, campaign_id);
+CREATE UNIQUE INDEX referrals_referral_code ON referrals (referral_code);
+CREATE UNIQUE INDEX referrals_coupon_code ON referrals (coupon_code);
+-- Newest-first listing, whole or by campaign or status.
+CREATE INDEX referrals_campaign_id ON referrals (campaign_id, id);
+CREATE INDEX referrals_status_id ON referrals (status, id);
+
+CREATE TABLE status_changes (
+  id           INTEGER PRIMARY KEY,
+  referral_id  INTEGER NOT NULL REFERENCES referrals(id),
+  from_status  TEXT NOT NULL,
+  to_status    TEXT NOT NULL,
+  at           TEXT NOT NULL,
+  source       TEXT NOT NULL CHECK (source IN ('manual', 'import', 'qualify_upload', 'api')),
+  actor        TEXT NOT NULL DEFAULT '',
+  batch_id     INTEGER
+);
+CREATE INDEX status_changes_referral ON status_changes (referral_id, id);
+)sql";
+
+constexpr const char* kMigrations[] = {kV1};
+
+}  // namespace
+
+std::span<const char* const> Migrations() { return kMigrations; }
+
+}  // namespace reftrack::sqlite

@@ -1,0 +1,423 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <fmt/format.h>
+
+#include "store/sqlite/migrations.h"
+
+namespace reftrack {
+
+using sqlite::ResetGuard;
+using sqlite::Statement;
+
+namespace {
+
+// How long a writer waits for another one before giving up.
+constexpr int kBusyTimeoutMs = 30'000;
+// Page cache per connection (negative: KiB). Large enough for a million-row load
+// to keep its indexes in memory; SQLite allocates it only as it is used.
+constexpr int kCacheKiB = 196'608;
+
+#define REFERRAL_COLUMNS                                                                    \
+  "SELECT r.id, r.campaign_id, c.name, r.referrer_id, m.email, r.name, r.email,"          \
+  " r.external_id, r.referral_code, r.coupon_code, r.note, r.status, r.qualified_at,"     \
+  " r.approved_at, r.denied_at, r.status_changed_at, r.created_at"                         \
+  " FROM referrals r JOIN campaigns c ON c.id = r.campaign_id"                             \
+  " LEFT JOIN members m ON m.id = r.referrer_id "
+
+std::optional<Micros> OptTime(const Statement& s, int col) {
+  if (s.IsNull(col)) return std::nullopt;
+  return ParseTimestamp(s.Text(col));
+}
+
+std::optional<std::string> OptTimeText(const std::optional<Micros>& t) {
+  if (!t) return std::nullopt;
+  return FormatTimestamp(*t);
+}
+
+Referral ReadReferral(const Statement& s) {
+  Referral r;
+  r.id = s.Int(0);
+  r.campaign_id = s.Int(1);
+  r.campaign = s.Text(2);
+  if (!s.IsNull(3)) r.referrer_id = s.Int(3);
+  r.referrer_email = s.OptText(4);
+  r.name = s.Text(5);
+  r.email = s.Text(6);
+  r.external_id = s.OptText(7);
+  r.referral_code = s.OptText(8);
+  r.coupon_code = s.OptText(9);
+  r.note = s.Text(10);
+  r.status = ParseStatus(s.Text(11)).value_or(Status::kPending);
+  r.qualified_at = OptTime(s, 12);
+  r.approved_at = OptTime(s, 13);
+  r.denied_at = OptTime(s, 14);
+  r.status_changed_at = OptTime(s, 15).value_or(0);
+  r.created_at = OptTime(s, 16).value_or(0);
+  return r;
+}
+
+Member ReadMember(const Statement& s) {
+  Member m;
+  m.id = s.Int(0);
+  m.campaign_id = s.Int(1);
+  m.email = s.Text(2);
+  m.name = s.Text(3);
+  m.referral_code = s.OptText(4);
+  m.created_at = OptTime(s, 5).value_or(0);
+  return m;
+}
+
+DuplicateOf ClassifyUniqueViolation(std::string_view message) {
+  if (message.find("referrals.email") != std::string_view::npos) return DuplicateOf::kEmail;
+  if (message.find("referrals.external_id") != std::string_view::npos) {
+    return DuplicateOf::kExternalId;
+  }
+  if (message.find("referrals.referral_code") != std::string_view::npos) {
+    return DuplicateOf::kReferralCode;
+  }
+  return DuplicateOf::kCouponCode;
+}
+
+bool IsUniqueViolation(int rc) {
+  return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path) {
+  auto db = sqlite::Database::Open(path);
+  if (!db) return std::unexpected(db.error());
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(*db)));
+  if (auto ok = store->Configure(); !ok) return std::unexpected(ok.error());
+  if (auto ok = store->Migrate(); !ok) return std::unexpected(ok.error());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<void> SqliteStore::Configure() {
+  sqlite3_busy_timeout(db_->handle(), kBusyTimeoutMs);
+  // synchronous=FULL: a commit is on disk before it is reported, even across a power cut.
+  return db_->Exec(fmt::format(
+      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+      " PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY;",
+      kCacheKiB));
+}
+
+// Runs inside one write transaction, so two processes opening a new database at
+// once apply each migration exactly once.
+Result<void> SqliteStore::Migrate() {
+  auto tx = BeginWrite();
+  if (!tx) return std::unexpected(tx.error());
+  if (auto ok = db_->Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                          " version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+      !ok) {
+    return ok;
+  }
+  auto current = db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", false);
+  if (!current) return std::unexpected(current.error());
+  if ((*current)->Step() != SQLITE_ROW) return std::unexpected((*current)->LastError());
+  int64_t version = (*current)->Int(0);
+  current->reset();
+
+  auto migrations = sqlite::Migrations();
+  if (version > static_cast<int64_t>(migrations.size())) {
+    return Fail(ErrorCode::kStorage,
+                fmt::format("the database has schema version {}, newer than this reftrack "
+                            "knows ({}); upgrade reftrack",
+                            version, migrations.size()));
+  }
+  for (size_t i = static_cast<size_t>(version); i < migrations.size(); ++i) {
+    if (auto ok = db_->Exec(migrations[i]); !ok) {
+      return Fail(ErrorCode::kStorage,
+                  fmt::format("migration {} failed: {}", i + 1, ok.error().message));
+    }
+    auto record = db_->Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                               false);
+    if (!record) return std::unexpected(record.error());
+    (*record)->Bind(1, static_cast<int64_t>(i + 1));
+    (*record)->Bind(2, std::string_view(FormatTimestamp(NowMicros())));
+    if (auto ok = (*record)->Run(); !ok) return ok;
+  }
+  return tx->Commit();
+}
+
+Result<Statement*> SqliteStore::Cached(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return it->second.get();
+  auto stmt = db_->Prepare(sql, true);
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement* raw = stmt->get();
+  statements_.emplace(sql, std::move(*stmt));
+  return raw;
+}
+
+Result<WriteTransaction> SqliteStore::BeginWrite() {
+  if (auto ok = db_->Exec("BEGIN IMMEDIATE"); !ok) return std::unexpected(ok.error());
+  return WriteTransaction(this);
+}
+
+Result<void> SqliteStore::CommitWrite() { return db_->Exec("COMMIT"); }
+
+void SqliteStore::RollbackWrite() {
+  if (!sqlite3_get_autocommit(db_->handle())) (void)db_->Exec("ROLLBACK");
+}
+
+Result<Campaign> SqliteStore::CreateCampaign(std::string_view name, Micros at) {
+  auto stmt = Cached("INSERT INTO campaigns (name, created_at) VALUES (?1, ?2)");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, name);
+  s.Bind(2, std::string_view(FormatTimestamp(at)));
+  int rc = s.Step();
+  if (IsUniqueViolation(rc)) {
+    return Fail(ErrorCode::kDuplicate, fmt::format("campaign \"{}\" already exists", name));
+  }
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  return Campaign{sqlite3_last_insert_rowid(db_->handle()), std::string(name), at};
+}
+
+Result<std::optional<Campaign>> SqliteStore::FindCampaign(std::string_view name) {
+  auto stmt = Cached("SELECT id, name, created_at FROM campaigns WHERE name = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, name);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<Campaign>();
+  if (rc != SQLITE_ROW) return std::unexpected(s.LastError());
+  return Campaign{s.Int(0), s.Text(1), OptTime(s, 2).value_or(0)};
+}
+
+Result<std::vector<Campaign>> SqliteStore::ListCampaigns() {
+  auto stmt = Cached("SELECT id, name, created_at FROM campaigns ORDER BY id");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  std::vector<Campaign> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Int(0), s.Text(1), OptTime(s, 2).value_or(0)});
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  return out;
+}
+
+Result<Member> SqliteStore::CreateMember(const NewMember& member, Micros at) {
+  auto stmt = Cached(
+      "INSERT INTO members (campaign_id, email, name, referral_code, created_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, member.campaign_id);
+  s.Bind(2, std::string_view(member.email));
+  s.Bind(3, std::string_view(member.name));
+  s.Bind(4, member.referral_code);
+  s.Bind(5, std::string_view(FormatTimestamp(at)));
+  int rc = s.Step();
+  if (IsUniqueViolation(rc)) {
+    std::string msg = sqlite3_errmsg(db_->handle());
+    if (msg.find("referral_code") != std::string::npos) {
+      return Fail(ErrorCode::kDuplicate,
+                  fmt::format("referral code \"{}\" is already taken", *member.referral_code));
+    }
+    return Fail(ErrorCode::kDuplicate,
+                fmt::format("{} is already a member of this campaign", member.email));
+  }
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  return Member{sqlite3_last_insert_rowid(db_->handle()), member.campaign_id, member.email,
+                member.name, member.referral_code, at};
+}
+
+Result<std::optional<Member>> SqliteStore::FindMember(int64_t campaign_id, std::string_view email) {
+  auto stmt = Cached(
+      "SELECT id, campaign_id, email, name, referral_code, created_at FROM members"
+      " WHERE campaign_id = ?1 AND email = ?2");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, campaign_id);
+  s.Bind(2, email);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<Member>();
+  if (rc != SQLITE_ROW) return std::unexpected(s.LastError());
+  return ReadMember(s);
+}
+
+Result<std::vector<Member>> SqliteStore::ListMembers(int64_t campaign_id) {
+  auto stmt = Cached(
+      "SELECT id, campaign_id, email, name, referral_code, created_at FROM members"
+      " WHERE campaign_id = ?1 ORDER BY id");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, campaign_id);
+  std::vector<Member> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadMember(s));
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  return out;
+}
+
+Result<void> SqliteStore::InsertReferrals(std::span<const NewReferral> referrals,
+                                          std::vector<InsertOutcome>& outcomes) {
+  auto stmt = Cached(
+      "INSERT INTO referrals (campaign_id, referrer_id, name, email, external_id, referral_code,"
+      " coupon_code, status, status_changed_at, created_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8)");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  outcomes.clear();
+  outcomes.reserve(referrals.size());
+  std::string created_text;
+  Micros created_for = -1;
+  for (const NewReferral& r : referrals) {
+    if (r.created_at != created_for) {
+      created_for = r.created_at;
+      created_text = FormatTimestamp(r.created_at);
+    }
+    ResetGuard reset(s);
+    s.Bind(1, r.campaign_id);
+    s.Bind(2, r.referrer_id);
+    s.BindStatic(3, r.name);
+    s.BindStatic(4, r.email);
+    if (r.external_id) s.BindStatic(5, *r.external_id);
+    if (r.referral_code) s.BindStatic(6, *r.referral_code);
+    if (r.coupon_code) s.BindStatic(7, *r.coupon_code);
+    s.BindStatic(8, created_text);
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) {
+      outcomes.push_back({sqlite3_last_insert_rowid(db_->handle()), DuplicateOf::kNone});
+    } else if (IsUniqueViolation(rc)) {
+      outcomes.push_back({0, ClassifyUniqueViolation(sqlite3_errmsg(db_->handle()))});
+    } else {
+      return std::unexpected(s.LastError());
+    }
+  }
+  return {};
+}
+
+Result<std::optional<Referral>> SqliteStore::GetReferral(int64_t id) {
+  auto stmt = Cached(REFERRAL_COLUMNS "WHERE r.id = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  s.Bind(1, id);
+  auto rows = QueryReferrals(s);
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<Referral>();
+  return std::move(rows->front());
+}
+
+// The write transaction already holds the database's only write lock.
+Result<std::optional<Referral>> SqliteStore::LockReferral(int64_t id) { return GetReferral(id); }
+
+Result<std::vector<Referral>> SqliteStore::FindReferralsByEmail(
+    std::string_view email, std::optional<int64_t> campaign_id) {
+  auto stmt = Cached(REFERRAL_COLUMNS
+                     "WHERE r.email = ?1 AND (?2 IS NULL OR r.campaign_id = ?2) ORDER BY r.id");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->Bind(1, email);
+  (*stmt)->Bind(2, campaign_id);
+  return QueryReferrals(**stmt);
+}
+
+Result<std::vector<Referral>> SqliteStore::FindReferralsByExternalId(
+    std::string_view external_id, std::optional<int64_t> campaign_id) {
+  auto stmt = Cached(REFERRAL_COLUMNS
+                     "WHERE r.external_id = ?1 AND (?2 IS NULL OR r.campaign_id = ?2)"
+                     " ORDER BY r.id");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->Bind(1, external_id);
+  (*stmt)->Bind(2, campaign_id);
+  return QueryReferrals(**stmt);
+}
+
+Result<std::vector<Referral>> SqliteStore::QueryReferrals(Statement& s) {
+  ResetGuard reset(s);
+  std::vector<Referral> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadReferral(s));
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  return out;
+}
+
+Result<ReferralPage> SqliteStore::ListReferrals(const ReferralFilter& filter) {
+  // Only fixed fragments are joined; every value is bound.
+  std::string sql = REFERRAL_COLUMNS "WHERE 1 = 1";
+  if (filter.status) sql += " AND r.status = ?1";
+  if (filter.campaign_id) sql += " AND r.campaign_id = ?2";
+  if (!filter.query.empty()) sql += " AND (instr(r.email, ?3) > 0 OR instr(lower(r.name), ?3) > 0)";
+  if (filter.before_id) sql += " AND r.id < ?4";
+  sql += " ORDER BY r.id DESC LIMIT ?5";
+  auto stmt = db_->Prepare(sql, false);
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  if (filter.status) s.Bind(1, StatusName(*filter.status));
+  if (filter.campaign_id) s.Bind(2, *filter.campaign_id);
+  if (!filter.query.empty()) s.Bind(3, std::string_view(filter.query));
+  if (filter.before_id) s.Bind(4, *filter.before_id);
+  s.Bind(5, static_cast<int64_t>(filter.limit) + 1);
+  auto rows = QueryReferrals(s);
+  if (!rows) return std::unexpected(rows.error());
+  ReferralPage page;
+  if (rows->size() > static_cast<size_t>(filter.limit)) {
+    rows->resize(filter.limit);
+    page.next_before_id = rows->back().id;
+  }
+  page.referrals = std::move(*rows);
+  return page;
+}
+
+Result<void> SqliteStore::WriteStatusChange(const Referral& after, const StatusChange& change) {
+  auto update = Cached(
+      "UPDATE referrals SET status = ?1, qualified_at = ?2, approved_at = ?3, denied_at = ?4,"
+      " status_changed_at = ?5 WHERE id = ?6");
+  if (!update) return std::unexpected(update.error());
+  Statement& u = **update;
+  u.Bind(1, StatusName(after.status));
+  u.Bind(2, OptTimeText(after.qualified_at));
+  u.Bind(3, OptTimeText(after.approved_at));
+  u.Bind(4, OptTimeText(after.denied_at));
+  u.Bind(5, std::string_view(FormatTimestamp(after.status_changed_at)));
+  u.Bind(6, after.id);
+  if (auto ok = u.Run(); !ok) return ok;
+
+  auto insert = Cached(
+      "INSERT INTO status_changes (referral_id, from_status, to_status, at, source, actor,"
+      " batch_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!insert) return std::unexpected(insert.error());
+  Statement& i = **insert;
+  i.Bind(1, change.referral_id);
+  i.Bind(2, StatusName(change.from));
+  i.Bind(3, StatusName(change.to));
+  i.Bind(4, std::string_view(FormatTimestamp(change.at)));
+  i.Bind(5, SourceName(change.source));
+  i.Bind(6, std::string_view(change.actor));
+  i.Bind(7, change.batch_id);
+  return i.Run();
+}
+
+Result<std::vector<StatusChange>> SqliteStore::History(int64_t referral_id) {
+  auto stmt = Cached(
+      "SELECT referral_id, from_status, to_status, at, source, actor, batch_id"
+      " FROM status_changes WHERE referral_id = ?1 ORDER BY id");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, referral_id);
+  std::vector<StatusChange> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    StatusChange c;
+    c.referral_id = s.Int(0);
+    c.from = ParseStatus(s.Text(1)).value_or(Status::kPending);
+    c.to = ParseStatus(s.Text(2)).value_or(Status::kPending);
+    c.at = OptTime(s, 3).value_or(0);
+    c.source = ParseSource(s.Text(4)).value_or(ChangeSource::kManual);
+    c.actor = s.Text(5);
+    if (!s.IsNull(6)) c.batch_id = s.Int(6);
+    out.push_back(std::move(c));
+  }
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  return out;
+}
+
+}  // namespace reftrack

@@ -1,0 +1,59 @@
+// The embedded store: one SQLite file in WAL mode. Writers take the database's write
+// lock up front (BEGIN IMMEDIATE), so a read-check-write inside a transaction can
+// never interleave with another writer, in this process or another.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "store/sqlite/sqlite_db.h"
+#include "store/store.h"
+
+namespace reftrack {
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(const std::string& path);
+
+  Result<WriteTransaction> BeginWrite() override;
+
+  Result<Campaign> CreateCampaign(std::string_view name, Micros at) override;
+  Result<std::optional<Campaign>> FindCampaign(std::string_view name) override;
+  Result<std::vector<Campaign>> ListCampaigns() override;
+
+  Result<Member> CreateMember(const NewMember& member, Micros at) override;
+  Result<std::optional<Member>> FindMember(int64_t campaign_id, std::string_view email) override;
+  Result<std::vector<Member>> ListMembers(int64_t campaign_id) override;
+
+  Result<void> InsertReferrals(std::span<const NewReferral> referrals,
+                               std::vector<InsertOutcome>& outcomes) override;
+  Result<std::optional<Referral>> GetReferral(int64_t id) override;
+  Result<std::optional<Referral>> LockReferral(int64_t id) override;
+  Result<std::vector<Referral>> FindReferralsByEmail(std::string_view email,
+                                                     std::optional<int64_t> campaign_id) override;
+  Result<std::vector<Referral>> FindReferralsByExternalId(
+      std::string_view external_id, std::optional<int64_t> campaign_id) override;
+  Result<ReferralPage> ListReferrals(const ReferralFilter& filter) override;
+
+  Result<void> WriteStatusChange(const Referral& after, const StatusChange& change) override;
+  Result<std::vector<StatusChange>> History(int64_t referral_id) override;
+
+ protected:
+  Result<void> CommitWrite() override;
+  void RollbackWrite() override;
+
+ private:
+  explicit SqliteStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+  Result<void> Configure();
+  Result<void> Migrate();
+  // A statement prepared once and kept for the store's lifetime; `sql` must be a
+  // string literal (its address is the cache key).
+  Result<sqlite::Statement*> Cached(const char* sql);
+  Result<std::vector<Referral>> QueryReferrals(sqlite::Statement& stmt);
+
+  std::unique_ptr<sqlite::Database> db_;
+  std::unordered_map<const char*, std::unique_ptr<sqlite::Statement>> statements_;
+};
+
+}  // namespace reftrack

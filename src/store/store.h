@@ -1,0 +1,98 @@
+// What the engine needs from a database. SqliteStore (and later PostgresStore)
+// implement it; nothing above this interface knows which one runs.
+//
+// A Store object is used by one thread at a time. Separate Store objects (in one
+// process or several) may share one database: write transactions serialize, and
+// LockReferral() holds the referral until the transaction ends.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/model.h"
+#include "util/result.h"
+
+namespace reftrack {
+
+class Store;
+
+// A write transaction: rolled back when destroyed without Commit().
+class WriteTransaction {
+ public:
+  explicit WriteTransaction(Store* store) : store_(store) {}
+  WriteTransaction(WriteTransaction&& other) noexcept : store_(other.store_) {
+    other.store_ = nullptr;
+  }
+  WriteTransaction(const WriteTransaction&) = delete;
+  WriteTransaction& operator=(const WriteTransaction&) = delete;
+  ~WriteTransaction();
+
+  Result<void> Commit();
+
+ private:
+  Store* store_;
+};
+
+// Which unique value an insert would have duplicated.
+enum class DuplicateOf { kNone, kEmail, kExternalId, kReferralCode, kCouponCode };
+
+// Outcome of inserting one referral of a batch: its new id, or what it duplicates.
+struct InsertOutcome {
+  int64_t id = 0;
+  DuplicateOf duplicate = DuplicateOf::kNone;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Opens `url`: a file path, "sqlite:PATH", and (later) "postgresql://...".
+  // Applies pending migrations before returning.
+  static Result<std::unique_ptr<Store>> Open(std::string_view url);
+
+  // Starts a write transaction. Blocks (up to a timeout) while another writer holds one.
+  virtual Result<WriteTransaction> BeginWrite() = 0;
+
+  // --- campaigns
+  virtual Result<Campaign> CreateCampaign(std::string_view name, Micros at) = 0;
+  virtual Result<std::optional<Campaign>> FindCampaign(std::string_view name) = 0;
+  virtual Result<std::vector<Campaign>> ListCampaigns() = 0;
+
+  // --- members
+  virtual Result<Member> CreateMember(const NewMember& member, Micros at) = 0;
+  virtual Result<std::optional<Member>> FindMember(int64_t campaign_id, std::string_view email) = 0;
+  virtual Result<std::vector<Member>> ListMembers(int64_t campaign_id) = 0;
+
+  // --- referrals
+  // Inserts a batch inside the caller's write transaction. A referral that would
+  // duplicate an existing one (email or external id in its campaign, referral or
+  // coupon code anywhere) is not inserted and its outcome says why; the others are.
+  virtual Result<void> InsertReferrals(std::span<const NewReferral> referrals,
+                                       std::vector<InsertOutcome>& outcomes) = 0;
+  virtual Result<std::optional<Referral>> GetReferral(int64_t id) = 0;
+  // Inside a write transaction: reads the referral and holds it until the end of the
+  // transaction, so no other writer can change it meanwhile.
+  virtual Result<std::optional<Referral>> LockReferral(int64_t id) = 0;
+  // Referrals whose email (normalized) or external id is `value`, in one campaign or all.
+  virtual Result<std::vector<Referral>> FindReferralsByEmail(
+      std::string_view email, std::optional<int64_t> campaign_id) = 0;
+  virtual Result<std::vector<Referral>> FindReferralsByExternalId(
+      std::string_view external_id, std::optional<int64_t> campaign_id) = 0;
+  virtual Result<ReferralPage> ListReferrals(const ReferralFilter& filter) = 0;
+
+  // Inside a write transaction: stores the referral's new status and timestamps
+  // (from `after`) and appends `change` to its history.
+  virtual Result<void> WriteStatusChange(const Referral& after, const StatusChange& change) = 0;
+  virtual Result<std::vector<StatusChange>> History(int64_t referral_id) = 0;
+
+ protected:
+  friend class WriteTransaction;
+  virtual Result<void> CommitWrite() = 0;
+  virtual void RollbackWrite() = 0;
+};
+
+}  // namespace reftrack
