@@ -1,0 +1,64 @@
+#include "support/test_db.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace reftrack::testing {
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "reftrack-test-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::vector<std::string> StoreKinds() {
+  std::vector<std::string> kinds = {"sqlite"};
+  const char* pg = std::getenv("REFTRACK_TEST_POSTGRES_URL");
+  if (pg && *pg) kinds.push_back("postgres");
+  return kinds;
+}
+
+std::string FreshDatabaseUrl(const std::string& kind, const TempDir& dir) {
+  if (kind == "sqlite") return "sqlite:" + dir.File("test.db");
+  throw std::runtime_error("store kind " + kind + " is not available in this build");
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+namespace {
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+CommandResult RunReftrack(const std::string& args, const std::string& stdin_text) {
+  TempDir io;
+  std::string in = io.File("stdin"), out = io.File("stdout"), err = io.File("stderr");
+  WriteFile(in, stdin_text);
+  std::string command = std::string(REFTRACK_BIN) + " " + args + " <" + in + " >" + out + " 2>" + err;
+  int status = std::system(command.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = ReadAll(out);
+  r.err = ReadAll(err);
+  return r;
+}
+
+}  // namespace reftrack::testing
