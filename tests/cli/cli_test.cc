@@ -1,0 +1,173 @@
+// The `reftrack` binary as scripts use it: arguments, --json shapes of SPEC §5,
+// exit statuses, and messages on stderr.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_db.h"
+
+namespace reftrack::testing {
+namespace {
+
+using nlohmann::json;
+
+class CliTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { url_ = FreshDatabaseUrl(GetParam(), dir_); }
+
+  CommandResult Run(const std::string& args, const std::string& in = "") {
+    return RunReftrack("--db '" + url_ + "' " + args, in);
+  }
+  json RunJson(const std::string& args) {
+    CommandResult r = Run(args + " --json");
+    EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.err;
+    return json::parse(r.out, nullptr, false);
+  }
+  void Ok(const std::string& args) {
+    CommandResult r = Run(args);
+    ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.err;
+  }
+
+  TempDir dir_;
+  std::string url_;
+};
+
+TEST_P(CliTest, CampaignAddPrintsItsId) {
+  CommandResult first = Run("campaign add Spring");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  CommandResult second = Run("campaign add 'Fall 2026'");
+  ASSERT_EQ(second.exit_code, 0);
+  EXPECT_NE(first.out, second.out);
+  EXPECT_GT(std::stoll(second.out), std::stoll(first.out));
+  json list = RunJson("campaign list");
+  ASSERT_EQ(list["campaigns"].size(), 2u);
+  EXPECT_EQ(list["campaigns"][1]["name"], "Fall 2026");
+}
+
+TEST_P(CliTest, ShowJsonHasTheSpecFields) {
+  Ok("campaign add Spring");
+  Ok("member add --campaign Spring --email alice@x.com --name Alice");
+  Ok("referral add --campaign Spring --email Bob@X.com --name Bob --external-id crm-9 "
+     "--referral-code R9 --coupon-code C9 --referrer alice@x.com");
+  Ok("referral set-status external:crm-9 approved");
+  json show = RunJson("referral show email:bob@x.com");
+  for (const char* field : {"id", "campaign", "email", "external_id", "referral_code",
+                            "coupon_code", "status", "qualified_at", "approved_at", "denied_at",
+                            "created_at", "history", "rewards"}) {
+    EXPECT_TRUE(show.contains(field)) << field;
+  }
+  EXPECT_EQ(show["campaign"], "Spring");
+  EXPECT_EQ(show["email"], "bob@x.com");
+  EXPECT_EQ(show["external_id"], "crm-9");
+  EXPECT_EQ(show["referral_code"], "R9");
+  EXPECT_EQ(show["coupon_code"], "C9");
+  EXPECT_EQ(show["status"], "approved");
+  EXPECT_EQ(show["qualified_at"], show["approved_at"]);
+  EXPECT_TRUE(show["denied_at"].is_null());
+  ASSERT_EQ(show["history"].size(), 1u);
+  const json& h = show["history"][0];
+  EXPECT_EQ(h["from"], "pending");
+  EXPECT_EQ(h["to"], "approved");
+  EXPECT_EQ(h["source"], "manual");
+  EXPECT_TRUE(h["at"].is_string());
+  EXPECT_TRUE(h["actor"].is_string());
+  EXPECT_TRUE(show["rewards"].is_array());
+}
+
+TEST_P(CliTest, RefusedChangesExitNonZeroNamingTheRule) {
+  Ok("campaign add Spring");
+  Ok("referral add --campaign Spring --email a@x.com");
+  Ok("referral set-status 1 qualified");
+  Ok("referral set-status 1 denied");
+  CommandResult refused = Run("referral set-status 1 qualified");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("referral 1 was qualified before; it cannot be qualified again "
+                             "from denied"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(refused.out, "");
+  json unchanged = RunJson("referral set-status 1 denied");
+  EXPECT_EQ(unchanged["changed"], false);
+  EXPECT_EQ(RunJson("referral show 1")["history"].size(), 2u);
+}
+
+TEST_P(CliTest, UnknownKeysAndBadArgumentsFail) {
+  Ok("campaign add Spring");
+  Ok("campaign add Fall");
+  Ok("referral add --campaign Spring --email a@x.com");
+  Ok("referral add --campaign Fall --email a@x.com");
+  struct Case {
+    std::string args;
+    int exit_code;
+    std::string fragment;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"referral show 99", 1, "no referral with id 99"},
+           {"referral show email:a@x.com", 1, "several campaigns"},
+           {"referral show external:nope", 1, "no referral"},
+           {"referral set-status 1 approve", 1, "not a status"},
+           {"referral show banana", 1, "not a referral key"},
+           {"referral add --campaign Winter --email z@x.com", 1, "Winter"},
+           {"referral list --status maybe", 1, "not a status"},
+           {"referral show", 2, "KEY"},
+           {"referral frobnicate", 2, ""},
+       }) {
+    CommandResult r = Run(c.args);
+    EXPECT_EQ(r.exit_code, c.exit_code) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.fragment), std::string::npos) << c.args << "\n" << r.err;
+  }
+  json narrowed = RunJson("referral show email:a@x.com --campaign Fall");
+  EXPECT_EQ(narrowed["campaign"], "Fall");
+}
+
+TEST_P(CliTest, ListJsonPagesWithCursor) {
+  Ok("campaign add Spring");
+  for (int i = 0; i < 5; ++i) Ok("referral add --campaign Spring --email p" + std::to_string(i) + "@x.com");
+  json first = RunJson("referral list --limit 2");
+  ASSERT_EQ(first["referrals"].size(), 2u);
+  EXPECT_EQ(first["referrals"][0]["email"], "p4@x.com");
+  ASSERT_TRUE(first["next_cursor"].is_string());
+  json second = RunJson("referral list --limit 2 --after " + first["next_cursor"].get<std::string>());
+  EXPECT_EQ(second["referrals"][0]["email"], "p2@x.com");
+  json last = RunJson("referral list --limit 2 --after " + second["next_cursor"].get<std::string>());
+  EXPECT_EQ(last["referrals"].size(), 1u);
+  EXPECT_TRUE(last["next_cursor"].is_null());
+}
+
+TEST_P(CliTest, LoadReportsRowsAndErrors) {
+  Ok("campaign add Spring");
+  std::string file = dir_.File("load.csv");
+  WriteFile(file, "campaign,email,name,external_id,referral_code,coupon_code,referrer_email\n"
+                  "Spring,a@x.com,A,,,,\nSpring,bad,,,,,\nNope,b@x.com,,,,,\n");
+  json report = RunJson("referral load '" + file + "'");
+  EXPECT_EQ(report["rows"], 3);
+  EXPECT_EQ(report["created"], 1);
+  EXPECT_EQ(report["error_count"], 2);
+  ASSERT_EQ(report["errors"].size(), 2u);
+  EXPECT_EQ(report["errors"][0]["row"], 3);
+  EXPECT_EQ(report["errors"][0]["column"], "email");
+  EXPECT_EQ(report["errors"][1]["row"], 4);
+
+  WriteFile(file, "mail,name\nx@y.com,X\n");
+  CommandResult refused = Run("referral load '" + file + "'");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("no column"), std::string::npos) << refused.err;
+  CommandResult missing = Run("referral load '" + dir_.File("absent.csv") + "'");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("absent.csv"), std::string::npos);
+}
+
+TEST_P(CliTest, DatabaseFromEnvironment) {
+  if (GetParam() != "sqlite") GTEST_SKIP() << "REFTRACK_DB with a file path";
+  std::string path = dir_.File("env.db");
+  std::string command =
+      "REFTRACK_DB='" + path + "' " + REFTRACK_BIN + " campaign add EnvCampaign >/dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  CommandResult listed = RunReftrack("--db 'sqlite:" + path + "' campaign list");
+  EXPECT_NE(listed.out.find("EnvCampaign"), std::string::npos) << listed.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, CliTest, ::testing::ValuesIn(StoreKinds()));
+
+}  // namespace
+}  // namespace reftrack::testing
