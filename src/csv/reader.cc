@@ -2,7 +2,6 @@
 
 #include <bit>
 #include <cstring>
-#include <utility>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -31,34 +30,12 @@ const char* Find(const char* p, const char* end) {
 }
 
 // Returns field `i`, emptied, keeping the string's capacity from earlier records.
-[[gnu::always_inline]] inline std::string& StartField(std::vector<std::string>& fields,
-                                                      size_t i) {
-  if (i < fields.size()) [[likely]] {
+inline std::string& StartField(std::vector<std::string>& fields, size_t i) {
+  if (i < fields.size()) {
     fields[i].clear();
     return fields[i];
   }
   return fields.emplace_back();
-}
-
-// string::append, minus a call to memcpy for the short runs most fields are.
-[[gnu::always_inline]] inline void Append(std::string& field, const char* p, size_t n) {
-  const size_t old_size = field.size();
-  // The size handed to the lambda is not used: libstdc++ 12 passes the grown capacity there.
-  field.resize_and_overwrite(old_size + n, [p, n, old_size](char* out, size_t) {
-    char* d = out + old_size;
-    if (n >= 8 && n <= 16) {
-      std::memcpy(d, p, 8);
-      std::memcpy(d + n - 8, p + n - 8, 8);
-    } else if (n >= 4 && n < 8) {
-      std::memcpy(d, p, 4);
-      std::memcpy(d + n - 4, p + n - 4, 4);
-    } else if (n < 4) {
-      for (size_t i = 0; i < n; ++i) d[i] = p[i];
-    } else {
-      std::memcpy(d, p, n);
-    }
-    return old_size + n;
-  });
 }
 
 }  // namespace
@@ -159,7 +136,7 @@ struct Reader::Impl {
         case kUnquoted: {
           const char* run = p;
           p = Find<',', '"', '\r', '\n'>(p, e);
-          Append(*field, run, p - run);
+          field->append(run, p - run);
           if (p == e) continue;
           char c = *p++;
           if (c == ',') {
@@ -178,7 +155,7 @@ struct Reader::Impl {
         case kQuoted: {
           const char* run = p;
           p = Find<'"', '\r', '\n'>(p, e);
-          Append(*field, run, p - run);
+          field->append(run, p - run);
           if (p == e) continue;
           char c = *p++;
           if (c == '"') {

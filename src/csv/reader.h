@@ -32,7 +32,7 @@ struct ParseError {
   int64_t row = 0;
   int64_t line = 0;
   int64_t column = 0;  // 1-based field index where the problem is
-  std::string message;  // e.g. "unexpected quote inside an unquoted field"
+  std::string message;  // e.g. "unexpected quote in an unquoted field"
 };
 
 class Reader {
