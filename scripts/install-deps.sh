@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libsqlite3-dev sqlite3
+  libpq-dev postgresql postgresql-client
   nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   time

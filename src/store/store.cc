@@ -1,5 +1,8 @@
 #include "store/store.h"
 
+#include <fmt/format.h>
+
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace reftrack {
@@ -17,10 +20,22 @@ Result<void> WriteTransaction::Commit() {
   return committed;
 }
 
+Error DuplicateCampaign(std::string_view name) {
+  return Error{ErrorCode::kDuplicate, fmt::format("campaign \"{}\" already exists", name)};
+}
+
+Error DuplicateMember(const NewMember& member, DuplicateOf what) {
+  if (what == DuplicateOf::kReferralCode) {
+    return Error{ErrorCode::kDuplicate, fmt::format("referral code \"{}\" is already taken",
+                                                    member.referral_code.value_or(""))};
+  }
+  return Error{ErrorCode::kDuplicate,
+               fmt::format("{} is already a member of this campaign", member.email)};
+}
+
 Result<std::unique_ptr<Store>> Store::Open(std::string_view url) {
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    return Fail(ErrorCode::kInvalidInput,
-                "PostgreSQL is not supported by this build yet; use a file path or sqlite:PATH");
+    return PostgresStore::Open(std::string(url));
   }
   std::string_view path = url;
   if (path.starts_with("sqlite:")) path.remove_prefix(7);

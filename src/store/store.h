@@ -46,6 +46,10 @@ struct InsertOutcome {
   DuplicateOf duplicate = DuplicateOf::kNone;
 };
 
+// The messages both stores give for a duplicate campaign or member.
+Error DuplicateCampaign(std::string_view name);
+Error DuplicateMember(const NewMember& member, DuplicateOf what);
+
 class Store {
  public:
   virtual ~Store() = default;

@@ -158,13 +158,19 @@ TEST_P(CliTest, LoadReportsRowsAndErrors) {
 }
 
 TEST_P(CliTest, DatabaseFromEnvironment) {
-  if (GetParam() != "sqlite") GTEST_SKIP() << "REFTRACK_DB with a file path";
-  std::string path = dir_.File("env.db");
   std::string command =
-      "REFTRACK_DB='" + path + "' " + REFTRACK_BIN + " campaign add EnvCampaign >/dev/null";
+      "REFTRACK_DB='" + url_ + "' " + REFTRACK_BIN + " campaign add EnvCampaign >/dev/null";
   ASSERT_EQ(std::system(command.c_str()), 0);
-  CommandResult listed = RunReftrack("--db 'sqlite:" + path + "' campaign list");
+  CommandResult listed = Run("campaign list");
   EXPECT_NE(listed.out.find("EnvCampaign"), std::string::npos) << listed.err;
+}
+
+TEST_P(CliTest, UnreachableDatabaseIsAStorageError) {
+  CommandResult r = RunReftrack(GetParam() == "sqlite"
+                                    ? "--db " + dir_.File("no/such/folder/x.db") + " campaign list"
+                                    : "--db postgresql://nobody@127.0.0.1:1/none campaign list");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_FALSE(r.err.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, CliTest, ::testing::ValuesIn(StoreKinds()));

@@ -1,5 +1,6 @@
 #include "support/test_db.h"
 
+#include <libpq-fe.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,8 +30,34 @@ std::vector<std::string> StoreKinds() {
   return kinds;
 }
 
+namespace {
+
+// A new database on the test server, named after this process and a counter.
+std::string CreatePostgresDatabase() {
+  static int counter = 0;
+  std::string admin_url = std::getenv("REFTRACK_TEST_POSTGRES_URL");
+  std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(++counter);
+  PGconn* conn = PQconnectdb(admin_url.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(conn);
+    PQfinish(conn);
+    throw std::runtime_error("cannot reach the test PostgreSQL server: " + msg);
+  }
+  // The name is made here of digits and letters only.
+  PGresult* res = PQexec(conn, ("CREATE DATABASE " + name).c_str());
+  bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+  std::string msg = PQerrorMessage(conn);
+  PQclear(res);
+  PQfinish(conn);
+  if (!ok) throw std::runtime_error("CREATE DATABASE failed: " + msg);
+  return admin_url.substr(0, admin_url.rfind('/') + 1) + name;
+}
+
+}  // namespace
+
 std::string FreshDatabaseUrl(const std::string& kind, const TempDir& dir) {
   if (kind == "sqlite") return "sqlite:" + dir.File("test.db");
+  if (kind == "postgres") return CreatePostgresDatabase();
   throw std::runtime_error("store kind " + kind + " is not available in this build");
 }
 

@@ -169,9 +169,7 @@ Result<Campaign> SqliteStore::CreateCampaign(std::string_view name, Micros at) {
   s.Bind(1, name);
   s.Bind(2, std::string_view(FormatTimestamp(at)));
   int rc = s.Step();
-  if (IsUniqueViolation(rc)) {
-    return Fail(ErrorCode::kDuplicate, fmt::format("campaign \"{}\" already exists", name));
-  }
+  if (IsUniqueViolation(rc)) return std::unexpected(DuplicateCampaign(name));
   if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
   return Campaign{sqlite3_last_insert_rowid(db_->handle()), std::string(name), at};
 }
@@ -214,13 +212,10 @@ Result<Member> SqliteStore::CreateMember(const NewMember& member, Micros at) {
   s.Bind(5, std::string_view(FormatTimestamp(at)));
   int rc = s.Step();
   if (IsUniqueViolation(rc)) {
-    std::string msg = sqlite3_errmsg(db_->handle());
-    if (msg.find("referral_code") != std::string::npos) {
-      return Fail(ErrorCode::kDuplicate,
-                  fmt::format("referral code \"{}\" is already taken", *member.referral_code));
-    }
-    return Fail(ErrorCode::kDuplicate,
-                fmt::format("{} is already a member of this campaign", member.email));
+    std::string_view msg = sqlite3_errmsg(db_->handle());
+    return std::unexpected(DuplicateMember(member, msg.find("referral_code") != msg.npos
+                                                       ? DuplicateOf::kReferralCode
+                                                       : DuplicateOf::kEmail));
   }
   if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
   return Member{sqlite3_last_insert_rowid(db_->handle()), member.campaign_id, member.email,

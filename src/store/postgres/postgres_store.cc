@@ -1,0 +1,456 @@
+#include "store/postgres/postgres_store.h"
+
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "store/postgres/migrations.h"
+
+namespace reftrack {
+
+using pg::Params;
+using pg::Rows;
+
+namespace {
+
+// Any constant: the key of the advisory lock that serializes migrations.
+constexpr int64_t kMigrationLockKey = 0x7265667472616b;  // "reftrak"
+
+// Timestamps travel as ISO 8601 text in UTC, the form util/time.h writes and reads.
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+#define REFERRAL_COLUMNS                                                                    \
+  "SELECT r.id, r.campaign_id, c.name, r.referrer_id, m.email, r.name, r.email,"          \
+  " r.external_id, r.referral_code, r.coupon_code, r.note, r.status, " TS("r.qualified_at") \
+  ", " TS("r.approved_at") ", " TS("r.denied_at") ", " TS("r.status_changed_at") ", "     \
+  TS("r.created_at")                                                                       \
+  " FROM referrals r JOIN campaigns c ON c.id = r.campaign_id"                             \
+  " LEFT JOIN members m ON m.id = r.referrer_id "
+
+#define REFERRAL_INSERT_COLUMNS                                                           \
+  "(id, campaign_id, referrer_id, name, email, external_id, referral_code, coupon_code,"  \
+  " status, status_changed_at, created_at)"
+
+constexpr const char* kUniqueViolation = "23505";
+
+std::optional<Micros> OptTime(const Rows& rows, int row, int col) {
+  if (rows.IsNull(row, col)) return std::nullopt;
+  return ParseTimestamp(rows.Text(row, col));
+}
+
+std::optional<std::string> OptTimeText(const std::optional<Micros>& t) {
+  if (!t) return std::nullopt;
+  return FormatTimestamp(*t);
+}
+
+Referral ReadReferral(const Rows& rows, int i) {
+  Referral r;
+  r.id = rows.Int(i, 0);
+  r.campaign_id = rows.Int(i, 1);
+  r.campaign = rows.Text(i, 2);
+  r.referrer_id = rows.OptInt(i, 3);
+  r.referrer_email = rows.OptText(i, 4);
+  r.name = rows.Text(i, 5);
+  r.email = rows.Text(i, 6);
+  r.external_id = rows.OptText(i, 7);
+  r.referral_code = rows.OptText(i, 8);
+  r.coupon_code = rows.OptText(i, 9);
+  r.note = rows.Text(i, 10);
+  r.status = ParseStatus(rows.Text(i, 11)).value_or(Status::kPending);
+  r.qualified_at = OptTime(rows, i, 12);
+  r.approved_at = OptTime(rows, i, 13);
+  r.denied_at = OptTime(rows, i, 14);
+  r.status_changed_at = OptTime(rows, i, 15).value_or(0);
+  r.created_at = OptTime(rows, i, 16).value_or(0);
+  return r;
+}
+
+Member ReadMember(const Rows& rows, int i) {
+  return Member{rows.Int(i, 0), rows.Int(i, 1), rows.Text(i, 2), rows.Text(i, 3),
+                rows.OptText(i, 4), OptTime(rows, i, 5).value_or(0)};
+}
+
+std::unexpected<Error> Failed(const pg::PgError& e) { return std::unexpected(pg::ToError(e)); }
+
+void AppendOptional(std::string& line, const std::optional<std::string>& v) {
+  if (v) pg::AppendCopyField(line, *v); else pg::AppendCopyNull(line);
+}
+
+// One COPY text line per referral, in REFERRAL_INSERT_COLUMNS order.
+std::string CopyRows(std::span<const NewReferral> referrals, const std::vector<int64_t>& ids) {
+  std::string out;
+  out.reserve(referrals.size() * 160);
+  std::string created;
+  Micros created_for = -1;
+  for (size_t i = 0; i < referrals.size(); ++i) {
+    const NewReferral& r = referrals[i];
+    if (r.created_at != created_for) {
+      created_for = r.created_at;
+      created = FormatTimestamp(r.created_at);
+    }
+    out += std::to_string(ids[i]);
+    out += '\t';
+    out += std::to_string(r.campaign_id);
+    out += '\t';
+    if (r.referrer_id) out += std::to_string(*r.referrer_id); else pg::AppendCopyNull(out);
+    out += '\t';
+    pg::AppendCopyField(out, r.name);
+    out += '\t';
+    pg::AppendCopyField(out, r.email);
+    out += '\t';
+    AppendOptional(out, r.external_id);
+    out += '\t';
+    AppendOptional(out, r.referral_code);
+    out += '\t';
+    AppendOptional(out, r.coupon_code);
+    out += "\tpending\t";
+    out += created;
+    out += '\t';
+    out += created;
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> PostgresStore::Open(const std::string& url) {
+  auto conn = pg::Connection::Open(url);
+  if (!conn) return std::unexpected(conn.error());
+  std::unique_ptr<PostgresStore> store(new PostgresStore(std::move(*conn)));
+  if (auto ok = store->conn_->Exec("SET client_min_messages = warning"); !ok) return Failed(ok.error());
+  if (auto ok = store->Migrate(); !ok) return std::unexpected(ok.error());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+// One transaction under an advisory lock: two processes starting at once on a new
+// database apply each migration exactly once.
+Result<void> PostgresStore::Migrate() {
+  auto tx = BeginWrite();
+  if (!tx) return std::unexpected(tx.error());
+  if (auto ok = conn_->Query("SELECT pg_advisory_xact_lock($1)", Params().Add(kMigrationLockKey));
+      !ok) {
+    return Failed(ok.error());
+  }
+  if (auto ok = conn_->Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                            " version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)");
+      !ok) {
+    return Failed(ok.error());
+  }
+  auto current = conn_->Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!current) return Failed(current.error());
+  int64_t version = current->Int(0, 0);
+  auto migrations = pg::Migrations();
+  if (version > static_cast<int64_t>(migrations.size())) {
+    return Fail(ErrorCode::kStorage,
+                fmt::format("the database has schema version {}, newer than this reftrack "
+                            "knows ({}); upgrade reftrack",
+                            version, migrations.size()));
+  }
+  for (size_t i = static_cast<size_t>(version); i < migrations.size(); ++i) {
+    if (auto ok = conn_->Exec(migrations[i]); !ok) {
+      return Fail(ErrorCode::kStorage,
+                  fmt::format("migration {} failed: {}", i + 1, ok.error().message));
+    }
+    if (auto ok = conn_->Query("INSERT INTO schema_migrations VALUES ($1, now())",
+                               Params().Add(static_cast<int64_t>(i + 1)));
+        !ok) {
+      return Failed(ok.error());
+    }
+  }
+  return tx->Commit();
+}
+
+Result<WriteTransaction> PostgresStore::BeginWrite() {
+  if (auto ok = conn_->Exec("BEGIN"); !ok) return Failed(ok.error());
+  in_transaction_ = true;
+  return WriteTransaction(this);
+}
+
+Result<void> PostgresStore::CommitWrite() {
+  in_transaction_ = false;
+  if (auto ok = conn_->Exec("COMMIT"); !ok) return Failed(ok.error());
+  return {};
+}
+
+void PostgresStore::RollbackWrite() {
+  if (!in_transaction_) return;
+  in_transaction_ = false;
+  (void)conn_->Exec("ROLLBACK");
+}
+
+Result<Campaign> PostgresStore::CreateCampaign(std::string_view name, Micros at) {
+  // ON CONFLICT keeps the surrounding transaction usable after a duplicate.
+  auto rows = conn_->Query(
+      "INSERT INTO campaigns (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+      " RETURNING id",
+      Params().Add(name).Add(std::string_view(FormatTimestamp(at))));
+  if (!rows) return Failed(rows.error());
+  if (rows->size() == 0) return std::unexpected(DuplicateCampaign(name));
+  return Campaign{rows->Int(0, 0), std::string(name), at};
+}
+
+Result<std::optional<Campaign>> PostgresStore::FindCampaign(std::string_view name) {
+  auto rows = conn_->Query("SELECT id, name, " TS("created_at") " FROM campaigns WHERE name = $1",
+                           Params().Add(name));
+  if (!rows) return Failed(rows.error());
+  if (rows->size() == 0) return std::optional<Campaign>();
+  return Campaign{rows->Int(0, 0), rows->Text(0, 1), OptTime(*rows, 0, 2).value_or(0)};
+}
+
+Result<std::vector<Campaign>> PostgresStore::ListCampaigns() {
+  auto rows = conn_->Query("SELECT id, name, " TS("created_at") " FROM campaigns ORDER BY id");
+  if (!rows) return Failed(rows.error());
+  std::vector<Campaign> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    out.push_back({rows->Int(i, 0), rows->Text(i, 1), OptTime(*rows, i, 2).value_or(0)});
+  }
+  return out;
+}
+
+Result<Member> PostgresStore::CreateMember(const NewMember& member, Micros at) {
+  auto rows = conn_->Query(
+      "INSERT INTO members (campaign_id, email, name, referral_code, created_at)"
+      " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id",
+      Params()
+          .Add(member.campaign_id)
+          .Add(std::string_view(member.email))
+          .Add(std::string_view(member.name))
+          .Add(member.referral_code)
+          .Add(std::string_view(FormatTimestamp(at))));
+  if (!rows) return Failed(rows.error());
+  if (rows->size() == 0) {
+    auto existing = FindMember(member.campaign_id, member.email);
+    if (!existing) return std::unexpected(existing.error());
+    return std::unexpected(
+        DuplicateMember(member, *existing ? DuplicateOf::kEmail : DuplicateOf::kReferralCode));
+  }
+  return Member{rows->Int(0, 0), member.campaign_id, member.email, member.name,
+                member.referral_code, at};
+}
+
+Result<std::optional<Member>> PostgresStore::FindMember(int64_t campaign_id,
+                                                        std::string_view email) {
+  auto rows = conn_->Query(
+      "SELECT id, campaign_id, email, name, referral_code, " TS("created_at")
+      " FROM members WHERE campaign_id = $1 AND email = $2",
+      Params().Add(campaign_id).Add(email));
+  if (!rows) return Failed(rows.error());
+  if (rows->size() == 0) return std::optional<Member>();
+  return ReadMember(*rows, 0);
+}
+
+Result<std::vector<Member>> PostgresStore::ListMembers(int64_t campaign_id) {
+  auto rows = conn_->Query(
+      "SELECT id, campaign_id, email, name, referral_code, " TS("created_at")
+      " FROM members WHERE campaign_id = $1 ORDER BY id",
+      Params().Add(campaign_id));
+  if (!rows) return Failed(rows.error());
+  std::vector<Member> out;
+  for (int i = 0; i < rows->size(); ++i) out.push_back(ReadMember(*rows, i));
+  return out;
+}
+
+// Ids come from the sequence up front, so each outcome maps to its row. The batch is
+// COPYed straight into the table; only when it holds a duplicate is it redone row
+// by row in file order through a staging table.
+Result<void> PostgresStore::InsertReferrals(std::span<const NewReferral> referrals,
+                                            std::vector<InsertOutcome>& outcomes) {
+  outcomes.clear();
+  if (referrals.empty()) return {};
+  auto id_rows = conn_->Query(
+      "SELECT nextval(pg_get_serial_sequence('referrals', 'id')) FROM generate_series(1, $1)",
+      Params().Add(static_cast<int64_t>(referrals.size())));
+  if (!id_rows) return Failed(id_rows.error());
+  std::vector<int64_t> ids(referrals.size());
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = id_rows->Int(static_cast<int>(i), 0);
+
+  std::string rows = CopyRows(referrals, ids);
+  if (auto ok = conn_->Exec("SAVEPOINT bulk_insert"); !ok) return Failed(ok.error());
+  auto copied = conn_->Copy("COPY referrals " REFERRAL_INSERT_COLUMNS " FROM STDIN", rows);
+  if (copied) {
+    if (auto ok = conn_->Exec("RELEASE SAVEPOINT bulk_insert"); !ok) return Failed(ok.error());
+    for (int64_t id : ids) outcomes.push_back({id, DuplicateOf::kNone});
+    return {};
+  }
+  if (copied.error().sqlstate != kUniqueViolation) return Failed(copied.error());
+  if (auto ok = conn_->Exec("ROLLBACK TO SAVEPOINT bulk_insert"); !ok) return Failed(ok.error());
+  return InsertSkippingDuplicates(referrals, ids, rows, outcomes);
+}
+
+Result<void> PostgresStore::InsertSkippingDuplicates(std::span<const NewReferral> referrals,
+                                                     const std::vector<int64_t>& ids,
+                                                     const std::string& rows,
+                                                     std::vector<InsertOutcome>& outcomes) {
+  if (auto ok = conn_->Exec(
+          "CREATE TEMP TABLE IF NOT EXISTS referrals_staging"
+          " (LIKE referrals INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;"
+          " TRUNCATE referrals_staging");
+      !ok) {
+    return Failed(ok.error());
+  }
+  if (auto ok = conn_->Copy("COPY referrals_staging " REFERRAL_INSERT_COLUMNS " FROM STDIN", rows);
+      !ok) {
+    return Failed(ok.error());
+  }
+  // Rows go in id order (the file's order); a row that conflicts with an earlier
+  // one, in the table or in this batch, is skipped as SQLite's row-by-row insert does.
+  auto inserted = conn_->Query(
+      "INSERT INTO referrals " REFERRAL_INSERT_COLUMNS
+      " SELECT id, campaign_id, referrer_id, name, email, external_id, referral_code,"
+      " coupon_code, status, status_changed_at, created_at FROM referrals_staging ORDER BY id"
+      " ON CONFLICT DO NOTHING RETURNING id");
+  if (!inserted) return Failed(inserted.error());
+  std::unordered_set<int64_t> ok_ids;
+  for (int i = 0; i < inserted->size(); ++i) ok_ids.insert(inserted->Int(i, 0));
+
+  // Why each skipped row was skipped: the first unique value already taken.
+  auto reasons = conn_->Query(
+      "SELECT s.id,"
+      " EXISTS (SELECT 1 FROM referrals r WHERE r.email = s.email"
+      "         AND r.campaign_id = s.campaign_id),"
+      " EXISTS (SELECT 1 FROM referrals r WHERE r.external_id = s.external_id"
+      "         AND r.campaign_id = s.campaign_id),"
+      " EXISTS (SELECT 1 FROM referrals r WHERE r.referral_code = s.referral_code)"
+      " FROM referrals_staging s WHERE NOT EXISTS"
+      " (SELECT 1 FROM referrals r WHERE r.id = s.id)");
+  if (!reasons) return Failed(reasons.error());
+  std::unordered_map<int64_t, DuplicateOf> why;
+  for (int i = 0; i < reasons->size(); ++i) {
+    DuplicateOf d = reasons->Text(i, 1) == "t"   ? DuplicateOf::kEmail
+                    : reasons->Text(i, 2) == "t" ? DuplicateOf::kExternalId
+                    : reasons->Text(i, 3) == "t" ? DuplicateOf::kReferralCode
+                                                 : DuplicateOf::kCouponCode;
+    why.emplace(reasons->Int(i, 0), d);
+  }
+  for (size_t i = 0; i < referrals.size(); ++i) {
+    if (ok_ids.contains(ids[i])) {
+      outcomes.push_back({ids[i], DuplicateOf::kNone});
+    } else {
+      auto it = why.find(ids[i]);
+      outcomes.push_back({0, it == why.end() ? DuplicateOf::kEmail : it->second});
+    }
+  }
+  if (auto ok = conn_->Exec("TRUNCATE referrals_staging"); !ok) return Failed(ok.error());
+  return {};
+}
+
+Result<std::vector<Referral>> PostgresStore::QueryReferrals(std::string_view sql,
+                                                            const Params& params) {
+  auto rows = conn_->Query(sql, params);
+  if (!rows) return Failed(rows.error());
+  std::vector<Referral> out;
+  out.reserve(rows->size());
+  for (int i = 0; i < rows->size(); ++i) out.push_back(ReadReferral(*rows, i));
+  return out;
+}
+
+Result<std::optional<Referral>> PostgresStore::GetReferral(int64_t id) {
+  auto rows = QueryReferrals(REFERRAL_COLUMNS "WHERE r.id = $1", Params().Add(id));
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<Referral>();
+  return std::move(rows->front());
+}
+
+Result<std::optional<Referral>> PostgresStore::LockReferral(int64_t id) {
+  auto rows = QueryReferrals(REFERRAL_COLUMNS "WHERE r.id = $1 FOR UPDATE OF r", Params().Add(id));
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<Referral>();
+  return std::move(rows->front());
+}
+
+Result<std::vector<Referral>> PostgresStore::FindReferralsByEmail(
+    std::string_view email, std::optional<int64_t> campaign_id) {
+  return QueryReferrals(REFERRAL_COLUMNS
+                        "WHERE r.email = $1 AND ($2::bigint IS NULL OR r.campaign_id = $2)"
+                        " ORDER BY r.id",
+                        Params().Add(email).Add(campaign_id));
+}
+
+Result<std::vector<Referral>> PostgresStore::FindReferralsByExternalId(
+    std::string_view external_id, std::optional<int64_t> campaign_id) {
+  return QueryReferrals(REFERRAL_COLUMNS
+                        "WHERE r.external_id = $1 AND ($2::bigint IS NULL OR r.campaign_id = $2)"
+                        " ORDER BY r.id",
+                        Params().Add(external_id).Add(campaign_id));
+}
+
+Result<ReferralPage> PostgresStore::ListReferrals(const ReferralFilter& filter) {
+  // Only fixed fragments are joined; every value is bound.
+  std::string sql = REFERRAL_COLUMNS "WHERE TRUE";
+  Params params;
+  auto next = [&params] { return fmt::format("${}", params.size()); };
+  if (filter.status) {
+    params.Add(StatusName(*filter.status));
+    sql += " AND r.status = " + next();
+  }
+  if (filter.campaign_id) {
+    params.Add(*filter.campaign_id);
+    sql += " AND r.campaign_id = " + next();
+  }
+  if (!filter.query.empty()) {
+    params.Add(std::string_view(filter.query));
+    sql += " AND (strpos(r.email, " + next() + ") > 0 OR strpos(lower(r.name), " + next() + ") > 0)";
+  }
+  if (filter.before_id) {
+    params.Add(*filter.before_id);
+    sql += " AND r.id < " + next();
+  }
+  params.Add(static_cast<int64_t>(filter.limit) + 1);
+  sql += " ORDER BY r.id DESC LIMIT " + next();
+  auto rows = QueryReferrals(sql, params);
+  if (!rows) return std::unexpected(rows.error());
+  ReferralPage page;
+  if (rows->size() > static_cast<size_t>(filter.limit)) {
+    rows->resize(filter.limit);
+    page.next_before_id = rows->back().id;
+  }
+  page.referrals = std::move(*rows);
+  return page;
+}
+
+Result<void> PostgresStore::WriteStatusChange(const Referral& after, const StatusChange& change) {
+  auto ok = conn_->Query(
+      "WITH updated AS (UPDATE referrals SET status = $1, qualified_at = $2, approved_at = $3,"
+      " denied_at = $4, status_changed_at = $5 WHERE id = $6 RETURNING id)"
+      " INSERT INTO status_changes (referral_id, from_status, to_status, at, source, actor,"
+      " batch_id) SELECT id, $7, $8, $9, $10, $11, $12 FROM updated",
+      Params()
+          .Add(StatusName(after.status))
+          .Add(OptTimeText(after.qualified_at))
+          .Add(OptTimeText(after.approved_at))
+          .Add(OptTimeText(after.denied_at))
+          .Add(std::string_view(FormatTimestamp(after.status_changed_at)))
+          .Add(after.id)
+          .Add(StatusName(change.from))
+          .Add(StatusName(change.to))
+          .Add(std::string_view(FormatTimestamp(change.at)))
+          .Add(SourceName(change.source))
+          .Add(std::string_view(change.actor))
+          .Add(change.batch_id));
+  if (!ok) return Failed(ok.error());
+  return {};
+}
+
+Result<std::vector<StatusChange>> PostgresStore::History(int64_t referral_id) {
+  auto rows = conn_->Query(
+      "SELECT referral_id, from_status, to_status, " TS("at") ", source, actor, batch_id"
+      " FROM status_changes WHERE referral_id = $1 ORDER BY id",
+      Params().Add(referral_id));
+  if (!rows) return Failed(rows.error());
+  std::vector<StatusChange> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    StatusChange c;
+    c.referral_id = rows->Int(i, 0);
+    c.from = ParseStatus(rows->Text(i, 1)).value_or(Status::kPending);
+    c.to = ParseStatus(rows->Text(i, 2)).value_or(Status::kPending);
+    c.at = OptTime(*rows, i, 3).value_or(0);
+    c.source = ParseSource(rows->Text(i, 4)).value_or(ChangeSource::kManual);
+    c.actor = rows->Text(i, 5);
+    c.batch_id = rows->OptInt(i, 6);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace reftrack
