@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
   app.require_subcommand(1);
   app.add_option("--db", ctx.db_url,
-                 "database: a file path or sqlite:PATH (default $REFTRACK_DB, else reftrack.db)");
+                 "database: a file path, sqlite:PATH or postgresql://... (default $REFTRACK_DB, else reftrack.db)");
   app.add_flag("--json", ctx.json, "print one JSON object on stdout");
 
   AddCampaignCommands(app, ctx);
