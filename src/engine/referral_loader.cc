@@ -80,11 +80,11 @@ Result<LoadReport> LoadReferrals(Engine& engine, csv::Reader& reader, const Prog
   static const std::vector<std::string_view> kColumns = {
       "campaign", "email", "name", "external_id", "referral_code", "coupon_code", "referrer_email"};
   Store& store = engine.store();
-  auto tx = store.BeginWrite();
+  auto tx = store.BeginWrite(Store::WriteMode::kBulk);
   if (!tx) return std::unexpected(tx.error());
 
   LoadReport report;
-  ReferralValidator validator(store);
+  ReferralValidator validator(store, /*bulk=*/true);
   const Micros at = engine.Now();
   std::vector<NewReferral> batch;
   std::vector<int64_t> batch_rows;

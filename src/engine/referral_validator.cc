@@ -30,7 +30,12 @@ std::expected<NewReferral, InvalidField> ReferralValidator::Validate(const Refer
     auto campaign = store_.FindCampaign(campaign_name);
     if (!campaign) return Invalid("campaign", campaign.error().message, ErrorCode::kStorage);
     found = campaigns_.emplace(campaign_name, *campaign).first;
-    if (*campaign) campaign_names_[(*campaign)->id] = (*campaign)->name;
+    if (*campaign) {
+      campaign_names_[(*campaign)->id] = (*campaign)->name;
+      if (bulk_) {
+        if (auto failed = LoadMembers((*campaign)->id)) return std::unexpected(*failed);
+      }
+    }
   }
   if (!found->second) {
     return Invalid("campaign", fmt::format("campaign \"{}\" does not exist", campaign_name),
@@ -58,12 +63,12 @@ std::expected<NewReferral, InvalidField> ReferralValidator::Validate(const Refer
     }
     auto& members = members_[r.campaign_id];
     auto member = members.find(referrer);
-    if (member == members.end()) {
+    if (member == members.end() && !bulk_) {
       auto m = store_.FindMember(r.campaign_id, referrer);
       if (!m) return Invalid("referrer_email", m.error().message, ErrorCode::kStorage);
       member = members.emplace(referrer, *m ? std::optional<int64_t>((*m)->id) : std::nullopt).first;
     }
-    if (!member->second) {
+    if (member == members.end() || !member->second) {
       return Invalid("referrer_email",
                      fmt::format("referrer {} is not a member of campaign \"{}\"", referrer,
                                  campaign_name),
@@ -72,6 +77,15 @@ std::expected<NewReferral, InvalidField> ReferralValidator::Validate(const Refer
     r.referrer_id = member->second;
   }
   return r;
+}
+
+std::optional<InvalidField> ReferralValidator::LoadMembers(int64_t campaign_id) {
+  auto all = store_.ListMembers(campaign_id);
+  if (!all) return InvalidField{ErrorCode::kStorage, "referrer_email", all.error().message};
+  auto& members = members_[campaign_id];
+  members.reserve(all->size());
+  for (const Member& m : *all) members.emplace(m.email, m.id);
+  return std::nullopt;
 }
 
 const std::string& ReferralValidator::CampaignName(int64_t campaign_id) const {

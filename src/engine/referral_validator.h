@@ -22,7 +22,9 @@ class ReferralValidator {
  public:
   // `store` must outlive the validator. The cache is only valid while the campaigns
   // and members it saw do not change: use one validator per request or transaction.
-  explicit ReferralValidator(Store& store) : store_(store) {}
+  // With `bulk`, a campaign's members are read in one query the first time the
+  // campaign is seen, instead of one query per referrer.
+  explicit ReferralValidator(Store& store, bool bulk = false) : store_(store), bulk_(bulk) {}
 
   std::expected<NewReferral, InvalidField> Validate(const ReferralInput& input, Micros at);
 
@@ -30,7 +32,11 @@ class ReferralValidator {
   const std::string& CampaignName(int64_t campaign_id) const;
 
  private:
+  // Fills members_[campaign_id] with every member of the campaign.
+  std::optional<InvalidField> LoadMembers(int64_t campaign_id);
+
   Store& store_;
+  bool bulk_;
   std::unordered_map<std::string, std::optional<Campaign>> campaigns_;
   std::unordered_map<int64_t, std::string> campaign_names_;
   // campaign id -> member email -> member id (or none)

@@ -58,8 +58,16 @@ class Store {
   // Applies pending migrations before returning.
   static Result<std::unique_ptr<Store>> Open(std::string_view url);
 
+  // How a write transaction will be used.
+  enum class WriteMode {
+    kNormal,
+    // A bulk load whose every reference (campaign, referrer) the engine has checked
+    // inside this transaction: the store may skip re-checking them row by row.
+    kBulk,
+  };
+
   // Starts a write transaction. Blocks (up to a timeout) while another writer holds one.
-  virtual Result<WriteTransaction> BeginWrite() = 0;
+  virtual Result<WriteTransaction> BeginWrite(WriteMode mode = WriteMode::kNormal) = 0;
 
   // --- campaigns
   virtual Result<Campaign> CreateCampaign(std::string_view name, Micros at) = 0;

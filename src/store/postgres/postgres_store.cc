@@ -161,7 +161,7 @@ Result<void> PostgresStore::Migrate() {
   return tx->Commit();
 }
 
-Result<WriteTransaction> PostgresStore::BeginWrite() {
+Result<WriteTransaction> PostgresStore::BeginWrite(WriteMode /*mode*/) {
   if (auto ok = conn_->Exec("BEGIN"); !ok) return Failed(ok.error());
   in_transaction_ = true;
   return WriteTransaction(this);

@@ -16,7 +16,7 @@ class PostgresStore final : public Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const std::string& url);
 
-  Result<WriteTransaction> BeginWrite() override;
+  Result<WriteTransaction> BeginWrite(WriteMode mode = WriteMode::kNormal) override;
 
   Result<Campaign> CreateCampaign(std::string_view name, Micros at) override;
   Result<std::optional<Campaign>> FindCampaign(std::string_view name) override;

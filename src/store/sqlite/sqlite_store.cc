@@ -78,6 +78,40 @@ DuplicateOf ClassifyUniqueViolation(std::string_view message) {
   return DuplicateOf::kCouponCode;
 }
 
+#define INSERT_REFERRAL                                                                  \
+  "INSERT INTO referrals (campaign_id, referrer_id, name, email, external_id, referral_code," \
+  " coupon_code, status, status_changed_at, created_at) VALUES "
+
+constexpr const char* kInsertReferralSql = INSERT_REFERRAL "(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)";
+constexpr int kRowsPerInsert = 32;
+constexpr int kParamsPerRow = 9;
+
+const std::string& MultiRowInsertSql() {
+  static const std::string sql = [] {
+    std::string s = INSERT_REFERRAL;
+    for (int k = 0; k < kRowsPerInsert; ++k) {
+      s += k ? ", " : "";
+      s += "(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)";
+    }
+    return s;
+  }();
+  return sql;
+}
+
+// Binds one referral's values at parameters base+1 .. base+kParamsPerRow. Text is
+// bound without copying: `r` and `created` must outlive the statement's step.
+void BindReferral(Statement& s, int base, const NewReferral& r, const std::string& created) {
+  s.Bind(base + 1, r.campaign_id);
+  s.Bind(base + 2, r.referrer_id);
+  s.BindStatic(base + 3, r.name);
+  s.BindStatic(base + 4, r.email);
+  if (r.external_id) s.BindStatic(base + 5, *r.external_id); else s.BindNull(base + 5);
+  if (r.referral_code) s.BindStatic(base + 6, *r.referral_code); else s.BindNull(base + 6);
+  if (r.coupon_code) s.BindStatic(base + 7, *r.coupon_code); else s.BindNull(base + 7);
+  s.BindStatic(base + 8, created);
+  s.BindStatic(base + 9, created);
+}
+
 bool IsUniqueViolation(int rc) {
   return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
@@ -150,15 +184,35 @@ Result<Statement*> SqliteStore::Cached(const char* sql) {
   return raw;
 }
 
-Result<WriteTransaction> SqliteStore::BeginWrite() {
-  if (auto ok = db_->Exec("BEGIN IMMEDIATE"); !ok) return std::unexpected(ok.error());
+// In bulk mode foreign keys are not checked per row (the pragma only changes
+// outside a transaction, so it is set before BEGIN and restored after the end).
+Result<WriteTransaction> SqliteStore::BeginWrite(WriteMode mode) {
+  if (mode == WriteMode::kBulk) {
+    if (auto ok = db_->Exec("PRAGMA foreign_keys = OFF"); !ok) return std::unexpected(ok.error());
+    foreign_keys_off_ = true;
+  }
+  if (auto ok = db_->Exec("BEGIN IMMEDIATE"); !ok) {
+    RestoreForeignKeys();
+    return std::unexpected(ok.error());
+  }
   return WriteTransaction(this);
 }
 
-Result<void> SqliteStore::CommitWrite() { return db_->Exec("COMMIT"); }
+Result<void> SqliteStore::CommitWrite() {
+  auto committed = db_->Exec("COMMIT");
+  if (committed) RestoreForeignKeys();
+  return committed;
+}
 
 void SqliteStore::RollbackWrite() {
   if (!sqlite3_get_autocommit(db_->handle())) (void)db_->Exec("ROLLBACK");
+  RestoreForeignKeys();
+}
+
+void SqliteStore::RestoreForeignKeys() {
+  if (!foreign_keys_off_) return;
+  foreign_keys_off_ = false;
+  (void)db_->Exec("PRAGMA foreign_keys = ON");
 }
 
 Result<Campaign> SqliteStore::CreateCampaign(std::string_view name, Micros at) {
@@ -252,32 +306,24 @@ Result<std::vector<Member>> SqliteStore::ListMembers(int64_t campaign_id) {
   return out;
 }
 
+// Rows go in statements of kRowsPerInsert rows, which halves SQLite's per-row cost.
+// A statement that hits a duplicate changes nothing; its rows are then redone one
+// at a time so each gets its own outcome. Rowids of one statement are consecutive:
+// the write lock is held and each new rowid is the largest plus one.
 Result<void> SqliteStore::InsertReferrals(std::span<const NewReferral> referrals,
                                           std::vector<InsertOutcome>& outcomes) {
-  auto stmt = Cached(
-      "INSERT INTO referrals (campaign_id, referrer_id, name, email, external_id, referral_code,"
-      " coupon_code, status, status_changed_at, created_at)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8)");
-  if (!stmt) return std::unexpected(stmt.error());
-  Statement& s = **stmt;
+  auto single = Cached(kInsertReferralSql);
+  if (!single) return std::unexpected(single.error());
+  auto multi = Cached(MultiRowInsertSql().c_str());
+  if (!multi) return std::unexpected(multi.error());
   outcomes.clear();
   outcomes.reserve(referrals.size());
-  std::string created_text;
-  Micros created_for = -1;
-  for (const NewReferral& r : referrals) {
-    if (r.created_at != created_for) {
-      created_for = r.created_at;
-      created_text = FormatTimestamp(r.created_at);
-    }
+  std::string created = referrals.empty() ? "" : FormatTimestamp(referrals[0].created_at);
+
+  auto insert_one = [&](const NewReferral& r) -> Result<void> {
+    Statement& s = **single;
     ResetGuard reset(s);
-    s.Bind(1, r.campaign_id);
-    s.Bind(2, r.referrer_id);
-    s.BindStatic(3, r.name);
-    s.BindStatic(4, r.email);
-    if (r.external_id) s.BindStatic(5, *r.external_id);
-    if (r.referral_code) s.BindStatic(6, *r.referral_code);
-    if (r.coupon_code) s.BindStatic(7, *r.coupon_code);
-    s.BindStatic(8, created_text);
+    BindReferral(s, 0, r, created);
     int rc = s.Step();
     if (rc == SQLITE_DONE) {
       outcomes.push_back({sqlite3_last_insert_rowid(db_->handle()), DuplicateOf::kNone});
@@ -286,6 +332,37 @@ Result<void> SqliteStore::InsertReferrals(std::span<const NewReferral> referrals
     } else {
       return std::unexpected(s.LastError());
     }
+    return {};
+  };
+
+  size_t i = 0;
+  for (; i + kRowsPerInsert <= referrals.size(); i += kRowsPerInsert) {
+    if (referrals[i].created_at != referrals[i + kRowsPerInsert - 1].created_at) break;
+    Statement& s = **multi;
+    ResetGuard reset(s);
+    for (int k = 0; k < kRowsPerInsert; ++k) {
+      BindReferral(s, k * kParamsPerRow, referrals[i + k], created);
+    }
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) {
+      int64_t last = sqlite3_last_insert_rowid(db_->handle());
+      for (int k = 0; k < kRowsPerInsert; ++k) {
+        outcomes.push_back({last - kRowsPerInsert + 1 + k, DuplicateOf::kNone});
+      }
+    } else if (IsUniqueViolation(rc)) {
+      s.Reset();
+      for (int k = 0; k < kRowsPerInsert; ++k) {
+        if (auto ok = insert_one(referrals[i + k]); !ok) return ok;
+      }
+    } else {
+      return std::unexpected(s.LastError());
+    }
+  }
+  for (; i < referrals.size(); ++i) {
+    if (referrals[i].created_at != referrals[0].created_at) {
+      created = FormatTimestamp(referrals[i].created_at);
+    }
+    if (auto ok = insert_one(referrals[i]); !ok) return ok;
   }
   return {};
 }
@@ -337,7 +414,11 @@ Result<std::vector<Referral>> SqliteStore::QueryReferrals(Statement& s) {
 Result<ReferralPage> SqliteStore::ListReferrals(const ReferralFilter& filter) {
   // Only fixed fragments are joined; every value is bound.
   std::string sql = REFERRAL_COLUMNS "WHERE 1 = 1";
-  if (filter.status) sql += " AND r.status = ?1";
+  if (filter.status) {
+    sql += " AND r.status = ?1";
+    // Lets SQLite see that the partial index on status applies.
+    if (*filter.status != Status::kPending) sql += " AND r.status <> 'pending'";
+  }
   if (filter.campaign_id) sql += " AND r.campaign_id = ?2";
   if (!filter.query.empty()) sql += " AND (instr(r.email, ?3) > 0 OR instr(lower(r.name), ?3) > 0)";
   if (filter.before_id) sql += " AND r.id < ?4";

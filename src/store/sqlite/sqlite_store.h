@@ -16,7 +16,7 @@ class SqliteStore final : public Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const std::string& path);
 
-  Result<WriteTransaction> BeginWrite() override;
+  Result<WriteTransaction> BeginWrite(WriteMode mode = WriteMode::kNormal) override;
 
   Result<Campaign> CreateCampaign(std::string_view name, Micros at) override;
   Result<std::optional<Campaign>> FindCampaign(std::string_view name) override;
@@ -51,9 +51,11 @@ class SqliteStore final : public Store {
   // string literal (its address is the cache key).
   Result<sqlite::Statement*> Cached(const char* sql);
   Result<std::vector<Referral>> QueryReferrals(sqlite::Statement& stmt);
+  void RestoreForeignKeys();
 
   std::unique_ptr<sqlite::Database> db_;
   std::unordered_map<const char*, std::unique_ptr<sqlite::Statement>> statements_;
+  bool foreign_keys_off_ = false;
 };
 
 }  // namespace reftrack

@@ -1,0 +1,125 @@
+// Child processes for the process-level tests: fork/execv with stdout and stderr
+// sent to files, and waiting with a deadline. POSIX (and Linux /proc for peeking
+// at a child's open files).
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace reftrack::testing {
+
+// Starts `path` with `args` (argv[1..]). stdout and stderr go to the files named
+// (created or truncated), stdin is /dev/null. `keep_fds` are left open in the child
+// (they must not be close-on-exec); `close_fds` are closed in the child before exec.
+inline pid_t SpawnChild(const std::string& path, const std::vector<std::string>& args,
+                        const std::string& out_file, const std::string& err_file,
+                        const std::vector<int>& close_fds = {}) {
+  std::vector<std::string> argv_storage;
+  argv_storage.push_back(path);
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    // Only async-signal-safe calls from here on.
+    for (int fd : close_fds) close(fd);
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || out < 0 || err < 0) _exit(126);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    close(in);
+    close(out);
+    close(err);
+    execv(path.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Non-blocking: the child's wait status if it has ended (and is now reaped).
+inline std::optional<int> TryReap(pid_t pid) {
+  int status = 0;
+  pid_t r = waitpid(pid, &status, WNOHANG);
+  if (r == pid) return status;
+  if (r < 0) throw std::runtime_error("waitpid failed");
+  return std::nullopt;
+}
+
+// Waits for the child up to `timeout`; past it, kills it with SIGKILL, reaps it and
+// returns nullopt.
+inline std::optional<int> WaitChild(pid_t pid, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto status = TryReap(pid)) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return std::nullopt;
+}
+
+inline std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  return "wait status " + std::to_string(status);
+}
+
+inline std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Size of `path` in bytes, 0 when it does not exist.
+inline uint64_t FileSizeOrZero(const std::string& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<uint64_t>(size);
+}
+
+// Linux: the file offset of the child's descriptor open on `file` (canonical path),
+// read from /proc/PID/fdinfo; nullopt when the child has no such descriptor (yet).
+inline std::optional<uint64_t> ChildFileOffset(pid_t pid, const std::string& file) {
+  // The child may end at any moment: every step reports errors instead of throwing.
+  std::error_code ec;
+  const std::string proc = "/proc/" + std::to_string(pid);
+  std::filesystem::directory_iterator it(proc + "/fd", ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::error_code link_ec;
+    auto target = std::filesystem::read_symlink(it->path(), link_ec);
+    if (link_ec || target.string() != file) continue;
+    std::ifstream info(proc + "/fdinfo/" + it->path().filename().string());
+    std::string key;
+    uint64_t value = 0;
+    while (info >> key >> value) {
+      if (key == "pos:") return value;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace reftrack::testing

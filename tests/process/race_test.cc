@@ -1,0 +1,373 @@
+// Two real processes racing on the same referrals in one SQLite file never produce
+// a history that breaks the table of SPEC §2.
+//
+// Two reftrack_race_worker processes (race_worker.cc) change the statuses of the
+// same few referrals at random, at the same time, through Engine::ChangeStatus.
+// Afterwards every referral's history is replayed from the database and checked
+// against the rules as SPEC §2 states them, written out again here (not taken from
+// domain/status_rules.h), so a wrong entry in the production table is caught too.
+#include <poll.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "process/child_process.h"
+#include "store/store.h"
+#include "support/test_db.h"
+
+namespace reftrack {
+namespace {
+
+using testing::ReadWholeFile;
+using testing::SpawnChild;
+using testing::TempDir;
+
+// Referrals raced on, and status changes each worker attempts. Every committed change
+// is an fsync (synchronous = FULL), which sets the run time.
+constexpr int64_t kReferrals = 20;
+constexpr int kIterations = 1000;
+constexpr uint64_t kSeeds[2] = {1101, 2203};
+// Upper bound of the random pause of a worker between two changes (race_worker.cc).
+constexpr int kPauseMicros = 2000;
+
+// --- SPEC §2, from its sentences -------------------------------------------------
+//
+//   pending   -> qualified, approved, denied: yes
+//   qualified -> pending, approved, denied: yes
+//   approved  -> anything: no ("approved is final")
+//   denied    -> pending, approved: yes
+//   denied    -> qualified: only if it has never been qualified
+//   same status: "unchanged", no history row
+bool SpecAllows(Status from, Status to, bool ever_qualified) {
+  if (from == to) return false;  // never a history row
+  if (from == Status::kApproved) return false;
+  if (from == Status::kDenied && to == Status::kQualified) return !ever_qualified;
+  return true;
+}
+
+std::string Name(Status s) { return std::string(StatusName(s)); }
+
+std::string Time(const std::optional<Micros>& t) { return t ? FormatTimestamp(*t) : "null"; }
+
+// Replays `history` (oldest first) from a new referral (pending, never qualified) and
+// returns every way it breaks the rules or disagrees with `final_row`, the referral
+// as stored.
+std::vector<std::string> CheckHistory(const Referral& final_row,
+                                      const std::vector<StatusChange>& history) {
+  std::vector<std::string> problems;
+  auto problem = [&](size_t step, const std::string& what) {
+    problems.push_back("referral " + std::to_string(final_row.id) + ", history row " +
+                       std::to_string(step + 1) + ": " + what);
+  };
+  Status status = Status::kPending;
+  bool ever_qualified = false;
+  std::optional<Micros> qualified_at, approved_at, denied_at;
+  for (size_t i = 0; i < history.size(); ++i) {
+    const StatusChange& c = history[i];
+    std::string step = Name(c.from) + "->" + Name(c.to);
+    if (c.referral_id != final_row.id) problem(i, "belongs to referral " + std::to_string(c.referral_id));
+    if (c.from != status) {
+      problem(i, step + " but the previous row left it " + Name(status) + " (lost update)");
+    }
+    if (status == Status::kApproved) problem(i, step + " follows approved, which is final");
+    if (c.from == c.to) problem(i, step + " changes nothing and must not be a history row");
+    if (!SpecAllows(c.from, c.to, ever_qualified)) {
+      problem(i, step + " is forbidden" +
+                     (ever_qualified ? " (it was qualified before)" : " (never qualified)"));
+    }
+    if (c.source != ChangeSource::kManual) problem(i, "source is not manual");
+    status = c.to;
+    if ((c.to == Status::kQualified || c.to == Status::kApproved) && !ever_qualified) {
+      ever_qualified = true;
+      qualified_at = c.at;
+    }
+    if (c.to == Status::kApproved) approved_at = c.at;
+    if (c.to == Status::kDenied) denied_at = c.at;
+  }
+  auto final_problem = [&](const std::string& what) {
+    problems.push_back("referral " + std::to_string(final_row.id) + " as stored: " + what);
+  };
+  if (final_row.status != status) {
+    final_problem("status " + Name(final_row.status) + ", its history ends at " + Name(status));
+  }
+  if (final_row.qualified_at.has_value() != ever_qualified) {
+    final_problem(std::string("qualified_at is ") + Time(final_row.qualified_at) +
+                  " but its history " + (ever_qualified ? "qualifies" : "never qualifies") + " it");
+  } else if (final_row.qualified_at != qualified_at) {
+    final_problem("qualified_at " + Time(final_row.qualified_at) +
+                  " is not its first qualification " + Time(qualified_at));
+  }
+  if (final_row.approved_at != approved_at) {
+    final_problem("approved_at " + Time(final_row.approved_at) + ", history says " +
+                  Time(approved_at));
+  }
+  if (final_row.denied_at != denied_at) {
+    final_problem("denied_at " + Time(final_row.denied_at) + ", the latest denial is " +
+                  Time(denied_at));
+  }
+  return problems;
+}
+
+std::string Join(const std::vector<std::string>& lines, size_t max) {
+  std::string out;
+  for (size_t i = 0; i < lines.size() && i < max; ++i) out += "  " + lines[i] + "\n";
+  if (lines.size() > max) out += "  ... and " + std::to_string(lines.size() - max) + " more\n";
+  return out;
+}
+
+// The checker itself must see forbidden histories, or the race test proves nothing.
+TEST(ProcessRace, CheckerRejectsForbiddenHistories) {
+  auto change = [](Status from, Status to, Micros at) {
+    return StatusChange{1, from, to, at, ChangeSource::kManual, "t", std::nullopt};
+  };
+  Referral r;
+  r.id = 1;
+  using S = Status;
+
+  // A legal walk, including pending->qualified after an earlier qualification.
+  r.status = S::kApproved;
+  r.qualified_at = 1;
+  r.approved_at = 5;
+  r.denied_at = 2;
+  EXPECT_EQ(CheckHistory(r, {change(S::kPending, S::kQualified, 1),
+                             change(S::kQualified, S::kDenied, 2),
+                             change(S::kDenied, S::kPending, 3),
+                             change(S::kPending, S::kQualified, 4),
+                             change(S::kQualified, S::kApproved, 5)}),
+            std::vector<std::string>{});
+  // Approved straight from pending qualifies it at the same moment.
+  Referral direct;
+  direct.id = 1;
+  direct.status = S::kApproved;
+  direct.qualified_at = 7;
+  direct.approved_at = 7;
+  EXPECT_EQ(CheckHistory(direct, {change(S::kPending, S::kApproved, 7)}),
+            std::vector<std::string>{});
+  // denied -> qualified after an earlier qualification.
+  Referral requalified;
+  requalified.id = 1;
+  requalified.status = S::kQualified;
+  requalified.qualified_at = 1;
+  requalified.denied_at = 2;
+  EXPECT_FALSE(CheckHistory(requalified, {change(S::kPending, S::kQualified, 1),
+                                          change(S::kQualified, S::kDenied, 2),
+                                          change(S::kDenied, S::kQualified, 3)})
+                   .empty());
+  // denied -> qualified when never qualified is fine.
+  EXPECT_EQ(CheckHistory(Referral{.id = 1, .status = S::kQualified, .qualified_at = 3,
+                                  .denied_at = 2},
+                         {change(S::kPending, S::kDenied, 2), change(S::kDenied, S::kQualified, 3)}),
+            std::vector<std::string>{});
+  // Anything after approved.
+  Referral reopened;
+  reopened.id = 1;
+  reopened.status = S::kPending;
+  reopened.qualified_at = 1;
+  reopened.approved_at = 1;
+  EXPECT_FALSE(CheckHistory(reopened, {change(S::kPending, S::kApproved, 1),
+                                       change(S::kApproved, S::kPending, 2)})
+                   .empty());
+  // A lost update: the second row starts from a status the first did not leave.
+  Referral lost;
+  lost.id = 1;
+  lost.status = S::kDenied;
+  lost.denied_at = 2;
+  lost.qualified_at = 1;
+  EXPECT_FALSE(CheckHistory(lost, {change(S::kPending, S::kQualified, 1),
+                                   change(S::kPending, S::kDenied, 2)})
+                   .empty());
+  // A same-status row.
+  EXPECT_FALSE(CheckHistory(Referral{.id = 1}, {change(S::kPending, S::kPending, 1)}).empty());
+  // The stored row disagreeing with its history.
+  EXPECT_FALSE(CheckHistory(Referral{.id = 1, .status = S::kDenied}, {}).empty());
+  EXPECT_FALSE(CheckHistory(Referral{.id = 1, .qualified_at = 1}, {}).empty());
+}
+
+// Runs one SQL query returning rows of text columns.
+std::vector<std::vector<std::string>> Query(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  std::vector<std::vector<std::string>> rows;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << "prepare " << sql << ": " << sqlite3_errmsg(db);
+    return rows;
+  }
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    std::vector<std::string> row;
+    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+      const unsigned char* text = sqlite3_column_text(stmt, c);
+      row.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
+    }
+    rows.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) ADD_FAILURE() << "step " << sql << ": " << sqlite3_errmsg(db);
+  sqlite3_finalize(stmt);
+  return rows;
+}
+
+struct WorkerReport {
+  std::string actor;
+  long changed = -1, unchanged = -1, refused = -1;
+};
+
+std::optional<WorkerReport> ParseReport(const std::string& out) {
+  std::smatch m;
+  static const std::regex kLine(
+      R"(actor=(\S+) changed=(\d+) unchanged=(\d+) refused=(\d+))");
+  if (!std::regex_search(out, m, kLine)) return std::nullopt;
+  return WorkerReport{m[1], std::stol(m[2]), std::stol(m[3]), std::stol(m[4])};
+}
+
+TEST(ProcessRace, TwoProcessesRacingOnOneSqliteFileKeepEveryHistoryLegal) {
+  TempDir dir;
+  const std::string url = "sqlite:" + dir.File("race.db");
+
+  // The referrals, created in-process through the engine; ids 1..kReferrals.
+  {
+    auto store = Store::Open(url);
+    ASSERT_TRUE(store) << store.error().message;
+    Engine engine(**store);
+    ASSERT_TRUE(engine.AddCampaign("race"));
+    for (int64_t i = 1; i <= kReferrals; ++i) {
+      auto r = engine.AddReferral(ReferralInput{.campaign = "race",
+                                                .email = "racer" + std::to_string(i) + "@example.com",
+                                                .name = "Racer " + std::to_string(i)});
+      ASSERT_TRUE(r) << r.error().message;
+      ASSERT_EQ(r->id, i);
+    }
+  }
+
+  // Both workers open the store, say they are ready, and start together when the
+  // go pipe closes.
+  int ready[2], go[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(go), 0);
+  auto started = std::chrono::steady_clock::now();
+  pid_t pids[2];
+  std::string outs[2], errs[2];
+  for (int w = 0; w < 2; ++w) {
+    outs[w] = dir.File("worker" + std::to_string(w) + ".out");
+    errs[w] = dir.File("worker" + std::to_string(w) + ".err");
+    pids[w] = SpawnChild(RACE_WORKER_BIN,
+                         {url, std::to_string(kSeeds[w]), std::to_string(kIterations),
+                          std::to_string(kReferrals), std::to_string(kPauseMicros),
+                          std::to_string(ready[1]),
+                          std::to_string(go[0])},
+                         outs[w], errs[w], {ready[0], go[1]});
+  }
+  close(ready[1]);
+  close(go[0]);
+  int ready_count = 0;
+  while (ready_count < 2) {
+    pollfd p{ready[0], POLLIN, 0};
+    if (poll(&p, 1, 30'000) <= 0) break;
+    char byte;
+    ssize_t n = read(ready[0], &byte, 1);
+    if (n <= 0) break;  // a worker died before it was ready
+    ++ready_count;
+  }
+  close(ready[0]);
+  close(go[1]);  // go
+
+  std::optional<int> status[2];
+  for (int w = 0; w < 2; ++w) status[w] = testing::WaitChild(pids[w], std::chrono::seconds(100));
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  WorkerReport reports[2];
+  for (int w = 0; w < 2; ++w) {
+    ASSERT_TRUE(status[w]) << "worker " << w << " did not finish within 100 s\nstderr:\n"
+                           << ReadWholeFile(errs[w]);
+    ASSERT_TRUE(WIFEXITED(*status[w]) && WEXITSTATUS(*status[w]) == 0)
+        << "worker " << w << " (seed " << kSeeds[w] << ") "
+        << testing::DescribeWaitStatus(*status[w]) << "\nstderr:\n"
+        << ReadWholeFile(errs[w]);
+    auto report = ParseReport(ReadWholeFile(outs[w]));
+    ASSERT_TRUE(report) << "worker " << w << " printed: " << ReadWholeFile(outs[w]);
+    reports[w] = *report;
+  }
+  ASSERT_EQ(ready_count, 2) << "a worker never reported ready";
+  std::printf("race: %.2f s; %s changed=%ld unchanged=%ld refused=%ld; %s changed=%ld "
+              "unchanged=%ld refused=%ld\n",
+              seconds, reports[0].actor.c_str(), reports[0].changed, reports[0].unchanged,
+              reports[0].refused, reports[1].actor.c_str(), reports[1].changed,
+              reports[1].unchanged, reports[1].refused);
+
+  // Not vacuous: both workers changed statuses, and both were refused sometimes.
+  for (const WorkerReport& r : reports) {
+    EXPECT_EQ(r.changed + r.unchanged + r.refused, kIterations) << r.actor;
+    EXPECT_GE(r.changed, kIterations / 5) << r.actor << " made too few changes to race";
+    EXPECT_GT(r.refused, 0) << r.actor << " was never refused";
+  }
+
+  // Replay every referral's history through the engine's store.
+  auto store = Store::Open(url);
+  ASSERT_TRUE(store) << store.error().message;
+  std::vector<std::string> problems;
+  size_t rows = 0;
+  std::map<std::string, long> rows_by_actor;
+  int contested = 0;  // rows that undo or follow the other worker's change of the same referral
+  int approved = 0, ever_qualified = 0;
+  for (int64_t id = 1; id <= kReferrals; ++id) {
+    auto referral = (*store)->GetReferral(id);
+    ASSERT_TRUE(referral) << referral.error().message;
+    ASSERT_TRUE(referral->has_value()) << "referral " << id << " is gone";
+    auto history = (*store)->History(id);
+    ASSERT_TRUE(history) << history.error().message;
+    rows += history->size();
+    for (size_t i = 0; i < history->size(); ++i) {
+      ++rows_by_actor[(*history)[i].actor];
+      contested += i > 0 && (*history)[i].actor != (*history)[i - 1].actor;
+    }
+    auto found = CheckHistory(**referral, *history);
+    problems.insert(problems.end(), found.begin(), found.end());
+    approved += (*referral)->status == Status::kApproved;
+    ever_qualified += (*referral)->qualified_at.has_value();
+  }
+  std::printf("race: %zu history rows (%d follow the other worker's change of the same "
+              "referral); %d of %lld referrals approved, %d ever qualified\n",
+              rows, contested, approved, static_cast<long long>(kReferrals), ever_qualified);
+  EXPECT_TRUE(problems.empty()) << problems.size() << " problems in the histories:\n"
+                                << Join(problems, 40);
+
+  // Every change a worker saw committed is in the history, and nothing else is.
+  EXPECT_EQ(rows, static_cast<size_t>(reports[0].changed + reports[1].changed));
+  EXPECT_EQ(rows_by_actor.size(), 2u);
+  for (const WorkerReport& r : reports) {
+    EXPECT_EQ(rows_by_actor[r.actor], r.changed) << "history rows of " << r.actor;
+  }
+  EXPECT_GE(rows, static_cast<size_t>(2 * kIterations / 5));
+  EXPECT_GE(contested, 20) << "the workers seldom changed the same referral one after the other";
+
+  // Straight from SQLite: the history holds only known statuses, only these
+  // referrals, and the two workers' changes interleave (they really raced).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(dir.File("race.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  auto bad = Query(db,
+                   "SELECT count(*) FROM status_changes WHERE from_status NOT IN "
+                   "('pending','qualified','approved','denied') OR to_status NOT IN "
+                   "('pending','qualified','approved','denied') OR referral_id NOT BETWEEN 1 AND " +
+                       std::to_string(kReferrals));
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0][0], "0") << "history rows with unknown statuses or referrals";
+  auto actors = Query(db, "SELECT actor FROM status_changes ORDER BY id");
+  sqlite3_close(db);
+  int switches = 0;
+  for (size_t i = 1; i < actors.size(); ++i) switches += actors[i][0] != actors[i - 1][0];
+  std::printf("race: the writer changed %d times along the history\n", switches);
+  EXPECT_GE(switches, 10) << "the workers barely overlapped; the race did not happen";
+}
+
+}  // namespace
+}  // namespace reftrack
