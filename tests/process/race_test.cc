@@ -7,7 +7,6 @@
 // against the rules as SPEC §2 states them, written out again here (not taken from
 // domain/status_rules.h), so a wrong entry in the production table is caught too.
 #include <poll.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -31,6 +30,9 @@ namespace {
 using testing::ReadWholeFile;
 using testing::SpawnChild;
 using testing::TempDir;
+using testing::FreshDatabaseUrl;
+using testing::QueryRows;
+using testing::StoreKinds;
 
 // Referrals raced on, and status changes each worker attempts. Every committed change
 // is an fsync (synchronous = FULL), which sets the run time.
@@ -126,7 +128,7 @@ std::string Join(const std::vector<std::string>& lines, size_t max) {
 }
 
 // The checker itself must see forbidden histories, or the race test proves nothing.
-TEST(ProcessRace, CheckerRejectsForbiddenHistories) {
+TEST(RaceChecker, RejectsForbiddenHistories) {
   auto change = [](Status from, Status to, Micros at) {
     return StatusChange{1, from, to, at, ChangeSource::kManual, "t", std::nullopt};
   };
@@ -194,26 +196,6 @@ TEST(ProcessRace, CheckerRejectsForbiddenHistories) {
 }
 
 // Runs one SQL query returning rows of text columns.
-std::vector<std::vector<std::string>> Query(sqlite3* db, const std::string& sql) {
-  sqlite3_stmt* stmt = nullptr;
-  std::vector<std::vector<std::string>> rows;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-    ADD_FAILURE() << "prepare " << sql << ": " << sqlite3_errmsg(db);
-    return rows;
-  }
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    std::vector<std::string> row;
-    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
-      const unsigned char* text = sqlite3_column_text(stmt, c);
-      row.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
-    }
-    rows.push_back(std::move(row));
-  }
-  if (rc != SQLITE_DONE) ADD_FAILURE() << "step " << sql << ": " << sqlite3_errmsg(db);
-  sqlite3_finalize(stmt);
-  return rows;
-}
 
 struct WorkerReport {
   std::string actor;
@@ -228,9 +210,13 @@ std::optional<WorkerReport> ParseReport(const std::string& out) {
   return WorkerReport{m[1], std::stol(m[2]), std::stol(m[3]), std::stol(m[4])};
 }
 
-TEST(ProcessRace, TwoProcessesRacingOnOneSqliteFileKeepEveryHistoryLegal) {
+// Two processes on one database: one SQLite file, or one PostgreSQL database as two
+// servers would share it.
+class ProcessRace : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ProcessRace, TwoProcessesRacingOnOneDatabaseKeepEveryHistoryLegal) {
   TempDir dir;
-  const std::string url = "sqlite:" + dir.File("race.db");
+  const std::string url = FreshDatabaseUrl(GetParam(), dir);
 
   // The referrals, created in-process through the engine; ids 1..kReferrals.
   {
@@ -349,25 +335,23 @@ TEST(ProcessRace, TwoProcessesRacingOnOneSqliteFileKeepEveryHistoryLegal) {
   EXPECT_GE(rows, static_cast<size_t>(2 * kIterations / 5));
   EXPECT_GE(contested, 20) << "the workers seldom changed the same referral one after the other";
 
-  // Straight from SQLite: the history holds only known statuses, only these
+  // Straight from the database: the history holds only known statuses, only these
   // referrals, and the two workers' changes interleave (they really raced).
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(dir.File("race.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
-            SQLITE_OK);
-  auto bad = Query(db,
+  auto bad = QueryRows(url,
                    "SELECT count(*) FROM status_changes WHERE from_status NOT IN "
                    "('pending','qualified','approved','denied') OR to_status NOT IN "
                    "('pending','qualified','approved','denied') OR referral_id NOT BETWEEN 1 AND " +
                        std::to_string(kReferrals));
   ASSERT_EQ(bad.size(), 1u);
   EXPECT_EQ(bad[0][0], "0") << "history rows with unknown statuses or referrals";
-  auto actors = Query(db, "SELECT actor FROM status_changes ORDER BY id");
-  sqlite3_close(db);
+  auto actors = QueryRows(url, "SELECT actor FROM status_changes ORDER BY id");
   int switches = 0;
   for (size_t i = 1; i < actors.size(); ++i) switches += actors[i][0] != actors[i - 1][0];
   std::printf("race: the writer changed %d times along the history\n", switches);
   EXPECT_GE(switches, 10) << "the workers barely overlapped; the race did not happen";
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, ProcessRace, ::testing::ValuesIn(StoreKinds()));
 
 }  // namespace
 }  // namespace reftrack

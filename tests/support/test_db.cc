@@ -1,6 +1,8 @@
 #include "support/test_db.h"
 
+#include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +61,45 @@ std::string FreshDatabaseUrl(const std::string& kind, const TempDir& dir) {
   if (kind == "sqlite") return "sqlite:" + dir.File("test.db");
   if (kind == "postgres") return CreatePostgresDatabase();
   throw std::runtime_error("store kind " + kind + " is not available in this build");
+}
+
+std::vector<std::vector<std::string>> QueryRows(const std::string& url, const std::string& sql) {
+  std::vector<std::vector<std::string>> rows;
+  if (url.starts_with("postgres")) {
+    PGconn* conn = PQconnectdb(url.c_str());
+    PGresult* res = PQexec(conn, sql.c_str());
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+      ADD_FAILURE() << sql << ": " << PQerrorMessage(conn);
+    } else {
+      for (int r = 0; r < PQntuples(res); ++r) {
+        rows.emplace_back();
+        for (int c = 0; c < PQnfields(res); ++c) rows.back().push_back(PQgetvalue(res, r, c));
+      }
+    }
+    PQclear(res);
+    PQfinish(conn);
+    return rows;
+  }
+  std::string path = url.starts_with("sqlite:") ? url.substr(7) : url;
+  sqlite3* db = nullptr;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
+  } else {
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      rows.emplace_back();
+      for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+        const unsigned char* text = sqlite3_column_text(stmt, c);
+        rows.back().push_back(text ? reinterpret_cast<const char*>(text) : "");
+      }
+    }
+    if (rc != SQLITE_DONE) ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return rows;
 }
 
 void WriteFile(const std::string& path, const std::string& text) {

@@ -30,6 +30,10 @@ std::vector<std::string> StoreKinds();
 // A new, empty database of `kind`; its URL stays valid while `dir` lives.
 std::string FreshDatabaseUrl(const std::string& kind, const TempDir& dir);
 
+// Runs `sql` (no parameters) straight on the database at `url`, bypassing reftrack,
+// and returns every row as text (NULL as ""). Fails the current test on error.
+std::vector<std::vector<std::string>> QueryRows(const std::string& url, const std::string& sql);
+
 // Writes `text` to `path`.
 void WriteFile(const std::string& path, const std::string& text);
 
