@@ -102,16 +102,14 @@ Result<Referral> Engine::AddReferral(const ReferralInput& input) {
   ReferralValidator validator(store_);
   auto valid = validator.Validate(input, Now());
   if (!valid) return Fail(valid.error().code, valid.error().message);
-  std::vector<InsertOutcome> outcomes;
-  if (auto ok = store_.InsertReferrals(std::span(&*valid, 1), outcomes); !ok) {
-    return std::unexpected(ok.error());
-  }
-  if (outcomes[0].duplicate != DuplicateOf::kNone) {
+  auto inserted = store_.InsertReferral(*valid);
+  if (!inserted) return std::unexpected(inserted.error());
+  if (inserted->duplicate != DuplicateOf::kNone) {
     return Fail(ErrorCode::kDuplicate,
-                DuplicateMessage(outcomes[0].duplicate, *valid,
+                DuplicateMessage(inserted->duplicate, *valid,
                                  validator.CampaignName(valid->campaign_id)));
   }
-  auto created = store_.GetReferral(outcomes[0].id);
+  auto created = store_.GetReferral(inserted->id);
   if (!created) return std::unexpected(created.error());
   if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
   return std::move(**created);

@@ -14,7 +14,7 @@ namespace {
 
 // Rows handed to the store at once: large enough to amortize, small enough to keep
 // memory flat.
-constexpr size_t kBatchSize = 4096;
+constexpr size_t kBatchSize = 16384;
 constexpr int64_t kProgressEveryRows = 16384;
 
 // Reads the header (row 1), refuses it without `required`, then calls `on_row` for
@@ -88,19 +88,19 @@ Result<LoadReport> LoadReferrals(Engine& engine, csv::Reader& reader, const Prog
   const Micros at = engine.Now();
   std::vector<NewReferral> batch;
   std::vector<int64_t> batch_rows;
-  std::vector<InsertOutcome> outcomes;
+  std::vector<DuplicateOf> outcomes;
   batch.reserve(kBatchSize);
 
   auto flush = [&]() -> Result<void> {
     if (batch.empty()) return {};
     if (auto ok = store.InsertReferrals(batch, outcomes); !ok) return ok;
     for (size_t i = 0; i < batch.size(); ++i) {
-      if (outcomes[i].duplicate == DuplicateOf::kNone) {
+      if (outcomes[i] == DuplicateOf::kNone) {
         ++report.created;
       } else {
         report.errors.push_back(
-            {batch_rows[i], DuplicateColumn(outcomes[i].duplicate),
-             DuplicateMessage(outcomes[i].duplicate, batch[i],
+            {batch_rows[i], DuplicateColumn(outcomes[i]),
+             DuplicateMessage(outcomes[i], batch[i],
                               validator.CampaignName(batch[i].campaign_id))});
       }
     }

@@ -80,11 +80,14 @@ class Store {
   virtual Result<std::vector<Member>> ListMembers(int64_t campaign_id) = 0;
 
   // --- referrals
-  // Inserts a batch inside the caller's write transaction. A referral that would
-  // duplicate an existing one (email or external id in its campaign, referral or
-  // coupon code anywhere) is not inserted and its outcome says why; the others are.
+  // Inserts one referral inside the caller's write transaction: its new id, or, when
+  // it would duplicate an existing one (email or external id in its campaign,
+  // referral or coupon code anywhere), what it duplicates.
+  virtual Result<InsertOutcome> InsertReferral(const NewReferral& referral) = 0;
+  // The same for a batch, in order: outcomes[i] is kNone when referrals[i] was
+  // inserted, else what it duplicates (in the table or earlier in the batch).
   virtual Result<void> InsertReferrals(std::span<const NewReferral> referrals,
-                                       std::vector<InsertOutcome>& outcomes) = 0;
+                                       std::vector<DuplicateOf>& outcomes) = 0;
   virtual Result<std::optional<Referral>> GetReferral(int64_t id) = 0;
   // Inside a write transaction: reads the referral and holds it until the end of the
   // transaction, so no other writer can change it meanwhile.

@@ -90,7 +90,7 @@ TEST_P(LoaderTest, DuplicatesWithinTheFileAreCaught) {
   AddCampaign("Spring");
   auto report = Load("campaign,email,coupon_code\nSpring,a@x.com,K\nSpring,b@x.com,K\n"
                      "Spring,A@X.com,\n");
-  ASSERT_TRUE(report.has_value());
+  ASSERT_TRUE(report.has_value()) << report.error().message;
   EXPECT_EQ(report->created, 1);
   ASSERT_EQ(report->errors.size(), 2u);
   EXPECT_EQ(report->errors[0].row, 3);
@@ -106,7 +106,7 @@ TEST_P(LoaderTest, ManyRowsAcrossBatches) {
   for (int i = 0; i < n; ++i) file += "Spring,user" + std::to_string(i) + "@x.com\n";
   file += "Spring,user17@x.com\n";
   auto report = Load(file);
-  ASSERT_TRUE(report.has_value());
+  ASSERT_TRUE(report.has_value()) << report.error().message;
   EXPECT_EQ(report->created, n);
   ASSERT_EQ(report->errors.size(), 1u);
   EXPECT_EQ(report->errors[0].row, n + 2);

@@ -1,7 +1,5 @@
 #include "store/postgres/postgres_store.h"
 
-#include <unordered_set>
-
 #include <fmt/format.h>
 
 #include "store/postgres/migrations.h"
@@ -27,9 +25,10 @@ constexpr int64_t kMigrationLockKey = 0x7265667472616b;  // "reftrak"
   " FROM referrals r JOIN campaigns c ON c.id = r.campaign_id"                             \
   " LEFT JOIN members m ON m.id = r.referrer_id "
 
-#define REFERRAL_INSERT_COLUMNS                                                           \
-  "(id, campaign_id, referrer_id, name, email, external_id, referral_code, coupon_code,"  \
-  " status, status_changed_at, created_at)"
+#define REFERRAL_COLUMN_LIST                                                              \
+  "campaign_id, referrer_id, name, email, external_id, referral_code, coupon_code,"       \
+  " status, status_changed_at, created_at"
+#define REFERRAL_INSERT_COLUMNS "(" REFERRAL_COLUMN_LIST ")"
 
 constexpr const char* kUniqueViolation = "23505";
 
@@ -77,7 +76,7 @@ void AppendOptional(std::string& line, const std::optional<std::string>& v) {
 }
 
 // One COPY text line per referral, in REFERRAL_INSERT_COLUMNS order.
-std::string CopyRows(std::span<const NewReferral> referrals, const std::vector<int64_t>& ids) {
+std::string CopyRows(std::span<const NewReferral> referrals) {
   std::string out;
   out.reserve(referrals.size() * 160);
   std::string created;
@@ -88,8 +87,6 @@ std::string CopyRows(std::span<const NewReferral> referrals, const std::vector<i
       created_for = r.created_at;
       created = FormatTimestamp(r.created_at);
     }
-    out += std::to_string(ids[i]);
-    out += '\t';
     out += std::to_string(r.campaign_id);
     out += '\t';
     if (r.referrer_id) out += std::to_string(*r.referrer_id); else pg::AppendCopyNull(out);
@@ -251,41 +248,67 @@ Result<std::vector<Member>> PostgresStore::ListMembers(int64_t campaign_id) {
   return out;
 }
 
-// Ids come from the sequence up front, so each outcome maps to its row. The batch is
-// COPYed straight into the table; only when it holds a duplicate is it redone row
-// by row in file order through a staging table.
+Result<InsertOutcome> PostgresStore::InsertReferral(const NewReferral& r) {
+  // ON CONFLICT keeps the surrounding transaction usable after a duplicate.
+  auto rows = conn_->Query(
+      "INSERT INTO referrals (campaign_id, referrer_id, name, email, external_id, referral_code,"
+      " coupon_code, status, status_changed_at, created_at)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8) ON CONFLICT DO NOTHING RETURNING id",
+      Params()
+          .Add(r.campaign_id)
+          .Add(r.referrer_id)
+          .Add(std::string_view(r.name))
+          .Add(std::string_view(r.email))
+          .Add(r.external_id)
+          .Add(r.referral_code)
+          .Add(r.coupon_code)
+          .Add(std::string_view(FormatTimestamp(r.created_at))));
+  if (!rows) return Failed(rows.error());
+  if (rows->size() == 1) return InsertOutcome{rows->Int(0, 0)};
+  auto why = conn_->Query(
+      "SELECT EXISTS (SELECT 1 FROM referrals WHERE email = $1 AND campaign_id = $2),"
+      " EXISTS (SELECT 1 FROM referrals WHERE external_id = $3 AND campaign_id = $2),"
+      " EXISTS (SELECT 1 FROM referrals WHERE referral_code = $4)",
+      Params().Add(std::string_view(r.email)).Add(r.campaign_id).Add(r.external_id).Add(
+          r.referral_code));
+  if (!why) return Failed(why.error());
+  return InsertOutcome{0, why->Text(0, 0) == "t"   ? DuplicateOf::kEmail
+                          : why->Text(0, 1) == "t" ? DuplicateOf::kExternalId
+                          : why->Text(0, 2) == "t" ? DuplicateOf::kReferralCode
+                                                   : DuplicateOf::kCouponCode};
+}
+
+// The batch is COPYed straight into the table, ids from the table's identity. Only
+// when it holds a duplicate is it redone, in file order, through a staging table.
 Result<void> PostgresStore::InsertReferrals(std::span<const NewReferral> referrals,
-                                            std::vector<InsertOutcome>& outcomes) {
+                                            std::vector<DuplicateOf>& outcomes) {
   outcomes.clear();
   if (referrals.empty()) return {};
-  auto id_rows = conn_->Query(
-      "SELECT nextval(pg_get_serial_sequence('referrals', 'id')) FROM generate_series(1, $1)",
-      Params().Add(static_cast<int64_t>(referrals.size())));
-  if (!id_rows) return Failed(id_rows.error());
-  std::vector<int64_t> ids(referrals.size());
-  for (size_t i = 0; i < ids.size(); ++i) ids[i] = id_rows->Int(static_cast<int>(i), 0);
-
-  std::string rows = CopyRows(referrals, ids);
+  std::string rows = CopyRows(referrals);
   if (auto ok = conn_->Exec("SAVEPOINT bulk_insert"); !ok) return Failed(ok.error());
   auto copied = conn_->Copy("COPY referrals " REFERRAL_INSERT_COLUMNS " FROM STDIN", rows);
   if (copied) {
     if (auto ok = conn_->Exec("RELEASE SAVEPOINT bulk_insert"); !ok) return Failed(ok.error());
-    for (int64_t id : ids) outcomes.push_back({id, DuplicateOf::kNone});
+    outcomes.assign(referrals.size(), DuplicateOf::kNone);
     return {};
   }
   if (copied.error().sqlstate != kUniqueViolation) return Failed(copied.error());
   if (auto ok = conn_->Exec("ROLLBACK TO SAVEPOINT bulk_insert"); !ok) return Failed(ok.error());
-  return InsertSkippingDuplicates(referrals, ids, rows, outcomes);
+  return InsertSkippingDuplicates(referrals.size(), rows, outcomes);
 }
 
-Result<void> PostgresStore::InsertSkippingDuplicates(std::span<const NewReferral> referrals,
-                                                     const std::vector<int64_t>& ids,
-                                                     const std::string& rows,
-                                                     std::vector<InsertOutcome>& outcomes) {
+// The staging table numbers the rows (ord) and draws each one's id from the
+// referrals' own sequence as it is copied, so ids follow the file's order and each
+// outcome maps back to its row.
+Result<void> PostgresStore::InsertSkippingDuplicates(size_t count, const std::string& rows,
+                                                     std::vector<DuplicateOf>& outcomes) {
   if (auto ok = conn_->Exec(
           "CREATE TEMP TABLE IF NOT EXISTS referrals_staging"
-          " (LIKE referrals INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;"
-          " TRUNCATE referrals_staging");
+          " (ord BIGSERIAL, LIKE referrals INCLUDING DEFAULTS) ON COMMIT DROP;"
+          " TRUNCATE referrals_staging;"
+          " ALTER SEQUENCE referrals_staging_ord_seq RESTART;"
+          " ALTER TABLE referrals_staging ALTER COLUMN id"
+          "   SET DEFAULT nextval(pg_get_serial_sequence('referrals', 'id'))");
       !ok) {
     return Failed(ok.error());
   }
@@ -293,43 +316,33 @@ Result<void> PostgresStore::InsertSkippingDuplicates(std::span<const NewReferral
       !ok) {
     return Failed(ok.error());
   }
-  // Rows go in id order (the file's order); a row that conflicts with an earlier
-  // one, in the table or in this batch, is skipped as SQLite's row-by-row insert does.
+  // Rows go in file order; a row that conflicts with an earlier one, in the table or
+  // in this batch, is skipped, as SQLite's row-by-row insert does.
   auto inserted = conn_->Query(
-      "INSERT INTO referrals " REFERRAL_INSERT_COLUMNS
-      " SELECT id, campaign_id, referrer_id, name, email, external_id, referral_code,"
-      " coupon_code, status, status_changed_at, created_at FROM referrals_staging ORDER BY id"
-      " ON CONFLICT DO NOTHING RETURNING id");
+      "INSERT INTO referrals (id, " REFERRAL_COLUMN_LIST ")"
+      " SELECT id, " REFERRAL_COLUMN_LIST " FROM referrals_staging ORDER BY ord"
+      " ON CONFLICT DO NOTHING");
   if (!inserted) return Failed(inserted.error());
-  std::unordered_set<int64_t> ok_ids;
-  for (int i = 0; i < inserted->size(); ++i) ok_ids.insert(inserted->Int(i, 0));
-
   // Why each skipped row was skipped: the first unique value already taken.
   auto reasons = conn_->Query(
-      "SELECT s.id,"
-      " EXISTS (SELECT 1 FROM referrals r WHERE r.email = s.email"
-      "         AND r.campaign_id = s.campaign_id),"
-      " EXISTS (SELECT 1 FROM referrals r WHERE r.external_id = s.external_id"
-      "         AND r.campaign_id = s.campaign_id),"
-      " EXISTS (SELECT 1 FROM referrals r WHERE r.referral_code = s.referral_code)"
-      " FROM referrals_staging s WHERE NOT EXISTS"
-      " (SELECT 1 FROM referrals r WHERE r.id = s.id)");
+      "SELECT s.ord, (r.id IS NOT NULL),"
+      " EXISTS (SELECT 1 FROM referrals x WHERE x.email = s.email"
+      "         AND x.campaign_id = s.campaign_id),"
+      " EXISTS (SELECT 1 FROM referrals x WHERE x.external_id = s.external_id"
+      "         AND x.campaign_id = s.campaign_id),"
+      " EXISTS (SELECT 1 FROM referrals x WHERE x.referral_code = s.referral_code)"
+      " FROM referrals_staging s LEFT JOIN referrals r ON r.id = s.id ORDER BY s.ord");
   if (!reasons) return Failed(reasons.error());
-  std::unordered_map<int64_t, DuplicateOf> why;
-  for (int i = 0; i < reasons->size(); ++i) {
-    DuplicateOf d = reasons->Text(i, 1) == "t"   ? DuplicateOf::kEmail
-                    : reasons->Text(i, 2) == "t" ? DuplicateOf::kExternalId
-                    : reasons->Text(i, 3) == "t" ? DuplicateOf::kReferralCode
-                                                 : DuplicateOf::kCouponCode;
-    why.emplace(reasons->Int(i, 0), d);
+  if (reasons->size() != static_cast<int>(count)) {
+    return Fail(ErrorCode::kStorage, "staging table lost rows");
   }
-  for (size_t i = 0; i < referrals.size(); ++i) {
-    if (ok_ids.contains(ids[i])) {
-      outcomes.push_back({ids[i], DuplicateOf::kNone});
-    } else {
-      auto it = why.find(ids[i]);
-      outcomes.push_back({0, it == why.end() ? DuplicateOf::kEmail : it->second});
-    }
+  outcomes.resize(count);
+  for (int i = 0; i < reasons->size(); ++i) {
+    outcomes[i] = reasons->Text(i, 1) == "t"   ? DuplicateOf::kNone
+                  : reasons->Text(i, 2) == "t" ? DuplicateOf::kEmail
+                  : reasons->Text(i, 3) == "t" ? DuplicateOf::kExternalId
+                  : reasons->Text(i, 4) == "t" ? DuplicateOf::kReferralCode
+                                               : DuplicateOf::kCouponCode;
   }
   if (auto ok = conn_->Exec("TRUNCATE referrals_staging"); !ok) return Failed(ok.error());
   return {};
@@ -383,6 +396,8 @@ Result<ReferralPage> PostgresStore::ListReferrals(const ReferralFilter& filter) 
   if (filter.status) {
     params.Add(StatusName(*filter.status));
     sql += " AND r.status = " + next();
+    // Lets the planner see that the partial index on status applies.
+    if (*filter.status != Status::kPending) sql += " AND r.status <> 'pending'";
   }
   if (filter.campaign_id) {
     params.Add(*filter.campaign_id);

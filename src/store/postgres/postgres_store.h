@@ -26,8 +26,9 @@ class PostgresStore final : public Store {
   Result<std::optional<Member>> FindMember(int64_t campaign_id, std::string_view email) override;
   Result<std::vector<Member>> ListMembers(int64_t campaign_id) override;
 
+  Result<InsertOutcome> InsertReferral(const NewReferral& referral) override;
   Result<void> InsertReferrals(std::span<const NewReferral> referrals,
-                               std::vector<InsertOutcome>& outcomes) override;
+                               std::vector<DuplicateOf>& outcomes) override;
   Result<std::optional<Referral>> GetReferral(int64_t id) override;
   Result<std::optional<Referral>> LockReferral(int64_t id) override;
   Result<std::vector<Referral>> FindReferralsByEmail(std::string_view email,
@@ -48,9 +49,8 @@ class PostgresStore final : public Store {
   Result<void> Migrate();
   Result<std::vector<Referral>> QueryReferrals(std::string_view sql, const pg::Params& params);
   // The slow path of InsertReferrals, for a batch that holds a duplicate.
-  Result<void> InsertSkippingDuplicates(std::span<const NewReferral> referrals,
-                                        const std::vector<int64_t>& ids, const std::string& rows,
-                                        std::vector<InsertOutcome>& outcomes);
+  Result<void> InsertSkippingDuplicates(size_t count, const std::string& rows,
+                                        std::vector<DuplicateOf>& outcomes);
 
   std::unique_ptr<pg::Connection> conn_;
   bool in_transaction_ = false;

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "store/sqlite/migrations.h"
@@ -306,38 +308,50 @@ Result<std::vector<Member>> SqliteStore::ListMembers(int64_t campaign_id) {
   return out;
 }
 
+Result<InsertOutcome> SqliteStore::InsertReferral(const NewReferral& r) {
+  auto stmt = Cached(kInsertReferralSql);
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  std::string created = FormatTimestamp(r.created_at);
+  BindReferral(s, 0, r, created);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return InsertOutcome{sqlite3_last_insert_rowid(db_->handle())};
+  if (IsUniqueViolation(rc)) {
+    return InsertOutcome{0, ClassifyUniqueViolation(sqlite3_errmsg(db_->handle()))};
+  }
+  return std::unexpected(s.LastError());
+}
+
 // Rows go in statements of kRowsPerInsert rows, which halves SQLite's per-row cost.
 // A statement that hits a duplicate changes nothing; its rows are then redone one
-// at a time so each gets its own outcome. Rowids of one statement are consecutive:
-// the write lock is held and each new rowid is the largest plus one.
+// at a time so each gets its own outcome.
 Result<void> SqliteStore::InsertReferrals(std::span<const NewReferral> referrals,
-                                          std::vector<InsertOutcome>& outcomes) {
-  auto single = Cached(kInsertReferralSql);
-  if (!single) return std::unexpected(single.error());
+                                          std::vector<DuplicateOf>& outcomes) {
   auto multi = Cached(MultiRowInsertSql().c_str());
   if (!multi) return std::unexpected(multi.error());
   outcomes.clear();
   outcomes.reserve(referrals.size());
-  std::string created = referrals.empty() ? "" : FormatTimestamp(referrals[0].created_at);
-
   auto insert_one = [&](const NewReferral& r) -> Result<void> {
-    Statement& s = **single;
-    ResetGuard reset(s);
-    BindReferral(s, 0, r, created);
-    int rc = s.Step();
-    if (rc == SQLITE_DONE) {
-      outcomes.push_back({sqlite3_last_insert_rowid(db_->handle()), DuplicateOf::kNone});
-    } else if (IsUniqueViolation(rc)) {
-      outcomes.push_back({0, ClassifyUniqueViolation(sqlite3_errmsg(db_->handle()))});
-    } else {
-      return std::unexpected(s.LastError());
-    }
+    auto one = InsertReferral(r);
+    if (!one) return std::unexpected(one.error());
+    outcomes.push_back(one->duplicate);
     return {};
   };
 
   size_t i = 0;
+  std::string created;
+  Micros created_for = -1;
   for (; i + kRowsPerInsert <= referrals.size(); i += kRowsPerInsert) {
-    if (referrals[i].created_at != referrals[i + kRowsPerInsert - 1].created_at) break;
+    auto chunk = referrals.subspan(i, kRowsPerInsert);
+    if (std::any_of(chunk.begin(), chunk.end(),
+                    [&](const NewReferral& r) { return r.created_at != chunk[0].created_at; })) {
+      break;
+    }
+    if (chunk[0].created_at != created_for) {
+      created_for = chunk[0].created_at;
+      created = FormatTimestamp(created_for);
+    }
     Statement& s = **multi;
     ResetGuard reset(s);
     for (int k = 0; k < kRowsPerInsert; ++k) {
@@ -345,10 +359,7 @@ Result<void> SqliteStore::InsertReferrals(std::span<const NewReferral> referrals
     }
     int rc = s.Step();
     if (rc == SQLITE_DONE) {
-      int64_t last = sqlite3_last_insert_rowid(db_->handle());
-      for (int k = 0; k < kRowsPerInsert; ++k) {
-        outcomes.push_back({last - kRowsPerInsert + 1 + k, DuplicateOf::kNone});
-      }
+      outcomes.insert(outcomes.end(), kRowsPerInsert, DuplicateOf::kNone);
     } else if (IsUniqueViolation(rc)) {
       s.Reset();
       for (int k = 0; k < kRowsPerInsert; ++k) {
@@ -359,9 +370,6 @@ Result<void> SqliteStore::InsertReferrals(std::span<const NewReferral> referrals
     }
   }
   for (; i < referrals.size(); ++i) {
-    if (referrals[i].created_at != referrals[0].created_at) {
-      created = FormatTimestamp(referrals[i].created_at);
-    }
     if (auto ok = insert_one(referrals[i]); !ok) return ok;
   }
   return {};

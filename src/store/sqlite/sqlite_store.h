@@ -26,8 +26,9 @@ class SqliteStore final : public Store {
   Result<std::optional<Member>> FindMember(int64_t campaign_id, std::string_view email) override;
   Result<std::vector<Member>> ListMembers(int64_t campaign_id) override;
 
+  Result<InsertOutcome> InsertReferral(const NewReferral& referral) override;
   Result<void> InsertReferrals(std::span<const NewReferral> referrals,
-                               std::vector<InsertOutcome>& outcomes) override;
+                               std::vector<DuplicateOf>& outcomes) override;
   Result<std::optional<Referral>> GetReferral(int64_t id) override;
   Result<std::optional<Referral>> LockReferral(int64_t id) override;
   Result<std::vector<Referral>> FindReferralsByEmail(std::string_view email,
