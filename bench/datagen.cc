@@ -1,1 +1,389 @@
-int main() { return 0; }
+// reftrack_datagen: deterministic synthetic data for the benchmarks (bench/run.sh).
+//
+//   reftrack_datagen referrals --rows N [--campaigns 3] [--members M] [--seed S] --out DIR
+//
+// writes DIR/members.csv and DIR/referrals.csv. The same arguments always give the
+// same bytes: every random choice is a pure function of (seed, row) through
+// splitmix64, with no global state and no std::random_device.
+//
+// Each kind of data is a mode named by argv[1]; a new benchmark adds its mode to
+// kModes below (e.g. "updates", "qualify-list"), reusing Args, Hash and CsvWriter.
+#include <fmt/compile.h>
+#include <fmt/format.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace {
+
+constexpr uint64_t kDefaultSeed = 0x5eed'2024'be0c'4a11ULL;
+
+// ---------------------------------------------------------------------------
+// Randomness: splitmix64's finalizer, used as a counter-based hash.
+
+constexpr uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// The random word number `stream` of row `row`: independent words per row without
+// carrying generator state from row to row.
+constexpr uint64_t Hash(uint64_t seed, uint64_t row, uint64_t stream) {
+  return SplitMix64(SplitMix64(seed ^ (stream * 0xd6e8feb86659fd93ULL)) + row);
+}
+
+// A bijection of [0, 2^bits): every step (odd multiply, xor-shift, add, all mod 2^bits)
+// is invertible, so distinct rows get distinct numbers, in an order unrelated to theirs.
+class Scramble {
+ public:
+  Scramble(uint64_t count, uint64_t seed) {
+    while (bits_ < 63 && (uint64_t{1} << bits_) < count) ++bits_;
+    if (bits_ < 8) bits_ = 8;
+    mask_ = (uint64_t{1} << bits_) - 1;
+    for (int r = 0; r < kRounds; ++r) {
+      mul_[r] = (SplitMix64(seed + 2 * r) | 1) & mask_;
+      add_[r] = SplitMix64(seed + 2 * r + 1) & mask_;
+    }
+  }
+  uint64_t operator()(uint64_t x) const {
+    for (int r = 0; r < kRounds; ++r) {
+      x = (x * mul_[r]) & mask_;
+      x ^= x >> (bits_ / 2 + 1);
+      x = (x + add_[r]) & mask_;
+    }
+    return x;
+  }
+
+ private:
+  static constexpr int kRounds = 3;
+  int bits_ = 0;
+  uint64_t mask_ = 0;
+  std::array<uint64_t, kRounds> mul_{};
+  std::array<uint64_t, kRounds> add_{};
+};
+
+// ---------------------------------------------------------------------------
+// Output: rows are formatted into one buffer, written out in large blocks.
+
+class CsvWriter {
+ public:
+  explicit CsvWriter(const std::filesystem::path& path) : path_(path) {
+    file_ = std::fopen(path.c_str(), "wb");
+    if (file_ == nullptr) {
+      throw std::runtime_error(
+          fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
+    }
+    buf_.reserve(kFlushAt + 4096);
+  }
+  ~CsvWriter() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  CsvWriter(const CsvWriter&) = delete;
+  CsvWriter& operator=(const CsvWriter&) = delete;
+
+  fmt::memory_buffer& buf() { return buf_; }
+  fmt::appender out() { return fmt::appender(buf_); }
+
+  // Call after each row.
+  void RowDone() {
+    if (buf_.size() >= kFlushAt) Flush();
+  }
+
+  uint64_t Close() {
+    Flush();
+    if (std::fclose(file_) != 0) {
+      file_ = nullptr;
+      throw std::runtime_error(
+          fmt::format("cannot write {}: {}", path_.string(), std::strerror(errno)));
+    }
+    file_ = nullptr;
+    return bytes_;
+  }
+
+ private:
+  static constexpr size_t kFlushAt = 4 << 20;
+
+  void Flush() {
+    if (buf_.size() == 0) return;
+    if (std::fwrite(buf_.data(), 1, buf_.size(), file_) != buf_.size()) {
+      throw std::runtime_error(
+          fmt::format("cannot write {}: {}", path_.string(), std::strerror(errno)));
+    }
+    bytes_ += buf_.size();
+    buf_.clear();
+  }
+
+  std::filesystem::path path_;
+  std::FILE* file_ = nullptr;
+  fmt::memory_buffer buf_;
+  uint64_t bytes_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Arguments: `--name value` pairs after the mode word.
+
+class Args {
+ public:
+  // `known` maps each accepted option to its default ("" = required).
+  Args(int argc, char** argv, std::map<std::string, std::optional<std::string>> known)
+      : values_(std::move(known)) {
+    for (int i = 0; i < argc; ++i) {
+      std::string_view a = argv[i];
+      if (a == "-h" || a == "--help") throw UsageError{""};
+      if (!a.starts_with("--")) throw UsageError{fmt::format("unexpected argument \"{}\"", a)};
+      std::string name(a.substr(2));
+      std::string value;
+      if (auto eq = name.find('='); eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name.resize(eq);
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        throw UsageError{fmt::format("--{} needs a value", name)};
+      }
+      auto it = values_.find(name);
+      if (it == values_.end()) throw UsageError{fmt::format("unknown option --{}", name)};
+      it->second = value;
+    }
+    for (const auto& [name, value] : values_) {
+      if (!value) throw UsageError{fmt::format("--{} is required", name)};
+    }
+  }
+
+  std::string Str(const std::string& name) const { return *values_.at(name); }
+
+  uint64_t U64(const std::string& name, uint64_t min, uint64_t max) const {
+    std::string text = Str(name);
+    uint64_t v = 0;
+    int base = 10;
+    std::string_view digits = text;
+    if (digits.starts_with("0x")) {
+      base = 16;
+      digits.remove_prefix(2);
+    }
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
+    if (ec != std::errc() || end != digits.data() + digits.size() || v < min || v > max) {
+      throw UsageError{
+          fmt::format("--{} must be a whole number from {} to {}, not \"{}\"", name, min, max, text)};
+    }
+    return v;
+  }
+
+  struct UsageError {
+    std::string message;
+  };
+
+ private:
+  std::map<std::string, std::optional<std::string>> values_;
+};
+
+// ---------------------------------------------------------------------------
+// Vocabulary.
+
+constexpr std::array<std::string_view, 64> kFirst = {
+    "Ada",     "Alan",    "Alice",  "Amara",   "Anna",   "Arjun",   "Bea",     "Ben",
+    "Carla",   "Chen",    "Chloe",  "Dara",    "David",  "Diego",   "Elena",   "Emil",
+    "Erin",    "Farah",   "Felix",  "Grace",   "Hana",   "Hugo",    "Ines",    "Ivan",
+    "Jade",    "James",   "Jonas",  "Julia",   "Kai",    "Kenji",   "Lara",    "Leo",
+    "Lina",    "Luca",    "Maya",   "Mateo",   "Mia",    "Nadia",   "Noah",    "Nora",
+    "Omar",    "Olga",    "Pablo",  "Priya",   "Quinn",  "Rafael",  "Rosa",    "Sam",
+    "Sara",    "Sofia",   "Tariq",  "Tess",    "Uma",    "Victor",  "Vera",    "Wen",
+    "Xavier",  "Yara",    "Yusuf",  "Zoe",     "Zaid",   "Ingrid",  "Oscar",   "Lucia"};
+
+constexpr std::array<std::string_view, 64> kLast = {
+    "Adams",   "Alvarez", "Bauer",   "Becker",  "Brown",   "Campbell", "Chen",    "Costa",
+    "Das",     "Dubois",  "Evans",   "Fischer", "Garcia",  "Gomez",    "Gupta",   "Hansen",
+    "Hughes",  "Ito",     "Jensen",  "Jones",   "Kaur",    "Khan",     "Kim",     "Klein",
+    "Kowalski","Lee",     "Lopez",   "Martin",  "Meyer",   "Moreau",   "Muller",  "Murphy",
+    "Nagy",    "Nguyen",  "Novak",   "Okafor",  "Olsen",   "Park",     "Patel",   "Perez",
+    "Popescu", "Quinn",   "Reyes",   "Rossi",   "Santos",  "Sato",     "Schmidt", "Silva",
+    "Singh",   "Smith",   "Sousa",   "Suzuki",  "Tanaka",  "Taylor",   "Torres",  "Tran",
+    "Varga",   "Wagner",  "Walker",  "Wang",    "Weber",   "Wilson",   "Yilmaz",  "Zhang"};
+
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char Upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
+// Campaign c (0-based) is named "Campaign <c+1>".
+void AppendCampaign(fmt::memory_buffer& b, uint64_t c) {
+  fmt::format_to(fmt::appender(b), FMT_COMPILE("Campaign {}"), c + 1);
+}
+
+// Member j: campaign j % campaigns, member000123@advocates.example, code M000123.
+void AppendMemberEmail(fmt::memory_buffer& b, uint64_t j) {
+  fmt::format_to(fmt::appender(b), FMT_COMPILE("member{:06}@advocates.example"), j);
+}
+
+// ---------------------------------------------------------------------------
+// Mode "referrals".
+
+constexpr std::string_view kMembersHeader = "campaign,email,name,referral_code\n";
+constexpr std::string_view kReferralsHeader =
+    "campaign,email,name,external_id,referral_code,coupon_code,referrer_email\n";
+
+// Per-row choices, in percent.
+constexpr uint64_t kReferrerPercent = 80;  // rows naming a referrer
+constexpr uint64_t kMessyPercent = 5;      // rows whose emails need normalizing
+constexpr uint64_t kQuotedNamePercent = 1;  // rows whose name is quoted ("Last, First")
+
+enum Stream : uint64_t { kCampaignShuffle, kNames, kReferrer, kMessy, kQuoted, kCase };
+
+int RunReferrals(int argc, char** argv) {
+  Args args(argc, argv,
+            {{"rows", std::nullopt},
+             {"campaigns", "3"},
+             {"members", "1000"},
+             {"seed", fmt::format("{:#x}", kDefaultSeed)},
+             {"out", std::nullopt}});
+  const uint64_t rows = args.U64("rows", 0, uint64_t{1} << 40);
+  const uint64_t campaigns = args.U64("campaigns", 1, 1'000'000);
+  const uint64_t members = args.U64("members", 0, uint64_t{1} << 40);
+  const uint64_t seed = args.U64("seed", 0, UINT64_MAX);
+  const std::filesystem::path dir = args.Str("out");
+  std::filesystem::create_directories(dir);
+
+  // members.csv: member j belongs to campaign j % campaigns.
+  CsvWriter m(dir / "members.csv");
+  m.buf().append(kMembersHeader);
+  for (uint64_t j = 0; j < members; ++j) {
+    auto& b = m.buf();
+    AppendCampaign(b, j % campaigns);
+    b.push_back(',');
+    AppendMemberEmail(b, j);
+    fmt::format_to(m.out(), FMT_COMPILE(",Member {},M{:06}\n"), j, j);
+    m.RowDone();
+  }
+  const uint64_t member_bytes = m.Close();
+
+  // referrals.csv: row i belongs to campaign i % campaigns; its email number is a
+  // scramble of i, so emails are unique but arrive in no particular index order.
+  const Scramble scramble(rows, SplitMix64(seed));
+  CsvWriter w(dir / "referrals.csv");
+  w.buf().append(kReferralsHeader);
+  char email[128];
+  for (uint64_t i = 0; i < rows; ++i) {
+    auto& b = w.buf();
+    const uint64_t n = i + 1;
+    const uint64_t c = i % campaigns;
+    const uint64_t names = Hash(seed, i, kNames);
+    const std::string_view first = kFirst[names & 63];
+    const std::string_view last = kLast[(names >> 6) & 63];
+    const bool messy = Hash(seed, i, kMessy) % 100 < kMessyPercent;
+
+    AppendCampaign(b, c);
+    b.push_back(',');
+
+    // email: first.last<scrambled>@example.com; messy rows get mixed case and spaces.
+    {
+      size_t len = 0;
+      for (char ch : first) email[len++] = Lower(ch);
+      email[len++] = '.';
+      for (char ch : last) email[len++] = Lower(ch);
+      len = static_cast<size_t>(
+          fmt::format_to(email + len, FMT_COMPILE("{}@example.com"), scramble(i)) - email);
+      if (messy) {
+        const uint64_t bits = Hash(seed, i, kCase);
+        for (size_t k = 0; k < len; ++k) {
+          if ((bits >> (k % 64)) & 1) email[k] = Upper(email[k]);
+        }
+        b.append(std::string_view(bits & (uint64_t{1} << 62) ? " " : "  "));
+        b.append(std::string_view(email, len));
+        b.append(std::string_view(bits & (uint64_t{1} << 63) ? " " : "  "));
+      } else {
+        b.append(std::string_view(email, len));
+      }
+    }
+    b.push_back(',');
+
+    // name: "First Last", or quoted "Last, First" in a few rows.
+    if (Hash(seed, i, kQuoted) % 100 < kQuotedNamePercent) {
+      fmt::format_to(w.out(), FMT_COMPILE("\"{}, {}\""), last, first);
+    } else {
+      fmt::format_to(w.out(), FMT_COMPILE("{} {}"), first, last);
+    }
+
+    fmt::format_to(w.out(), FMT_COMPILE(",crm-{},R{},C{},"), n, n, n);
+
+    // referrer: one of the campaign's members, in most rows.
+    const uint64_t in_campaign = members > c ? (members - c + campaigns - 1) / campaigns : 0;
+    const uint64_t pick = Hash(seed, i, kReferrer);
+    if (in_campaign > 0 && pick % 100 < kReferrerPercent) {
+      const uint64_t j = c + ((pick >> 8) % in_campaign) * campaigns;
+      if (messy && (pick & (uint64_t{1} << 7))) {
+        fmt::format_to(w.out(), FMT_COMPILE(" MEMBER{:06}@Advocates.Example"), j);
+      } else {
+        AppendMemberEmail(b, j);
+      }
+    }
+    b.push_back('\n');
+    w.RowDone();
+  }
+  const uint64_t referral_bytes = w.Close();
+
+  fmt::print(stderr, "datagen: {} members ({:.1f} MB), {} referrals ({:.1f} MB) in {}\n", members,
+             member_bytes / 1e6, rows, referral_bytes / 1e6, dir.string());
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+
+struct Mode {
+  std::string_view name;
+  std::string_view usage;
+  int (*run)(int argc, char** argv);
+};
+
+constexpr Mode kModes[] = {
+    {"referrals",
+     "referrals --rows N [--campaigns 3] [--members 1000] [--seed S] --out DIR\n"
+     "      DIR/members.csv: M members spread over \"Campaign 1\"..\"Campaign C\"\n"
+     "      DIR/referrals.csv: N referrals for `reftrack referral load`",
+     &RunReferrals},
+};
+
+void PrintUsage(std::FILE* to) {
+  fmt::print(to, "usage: reftrack_datagen MODE [options]\nmodes:\n");
+  for (const Mode& m : kModes) fmt::print(to, "  {}\n", m.usage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string_view(argv[1]) == "-h" || std::string_view(argv[1]) == "--help") {
+    PrintUsage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string_view name = argv[1];
+  for (const Mode& m : kModes) {
+    if (m.name != name) continue;
+    try {
+      return m.run(argc - 2, argv + 2);
+    } catch (const Args::UsageError& e) {
+      if (e.message.empty()) {
+        fmt::print("usage: reftrack_datagen {}\n", m.usage);
+        return 0;
+      }
+      fmt::print(stderr, "reftrack_datagen {}: {}\nusage: reftrack_datagen {}\n", name, e.message,
+                 m.usage);
+      return 2;
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "reftrack_datagen {}: {}\n", name, e.what());
+      return 1;
+    }
+  }
+  fmt::print(stderr, "reftrack_datagen: unknown mode \"{}\"\n", name);
+  PrintUsage(stderr);
+  return 2;
+}
