@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "store/migrate.h"
 #include "store/postgres/migrations.h"
 
 namespace reftrack {
@@ -137,24 +138,15 @@ Result<void> PostgresStore::Migrate() {
   auto current = conn_->Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
   if (!current) return Failed(current.error());
   int64_t version = current->Int(0, 0);
-  auto migrations = pg::Migrations();
-  if (version > static_cast<int64_t>(migrations.size())) {
-    return Fail(ErrorCode::kStorage,
-                fmt::format("the database has schema version {}, newer than this reftrack "
-                            "knows ({}); upgrade reftrack",
-                            version, migrations.size()));
-  }
-  for (size_t i = static_cast<size_t>(version); i < migrations.size(); ++i) {
-    if (auto ok = conn_->Exec(migrations[i]); !ok) {
-      return Fail(ErrorCode::kStorage,
-                  fmt::format("migration {} failed: {}", i + 1, ok.error().message));
-    }
-    if (auto ok = conn_->Query("INSERT INTO schema_migrations VALUES ($1, now())",
-                               Params().Add(static_cast<int64_t>(i + 1)));
+  auto applied = ApplyMigrations(version, pg::Migrations(), [this](int64_t v, const char* sql) {
+    if (auto ok = conn_->Exec(sql); !ok) return Result<void>(Failed(ok.error()));
+    if (auto ok = conn_->Query("INSERT INTO schema_migrations VALUES ($1, now())", Params().Add(v));
         !ok) {
-      return Failed(ok.error());
+      return Result<void>(Failed(ok.error()));
     }
-  }
+    return Result<void>();
+  });
+  if (!applied) return applied;
   return tx->Commit();
 }
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "store/migrate.h"
 #include "store/sqlite/migrations.h"
 
 namespace reftrack {
@@ -154,25 +155,16 @@ Result<void> SqliteStore::Migrate() {
   int64_t version = (*current)->Int(0);
   current->reset();
 
-  auto migrations = sqlite::Migrations();
-  if (version > static_cast<int64_t>(migrations.size())) {
-    return Fail(ErrorCode::kStorage,
-                fmt::format("the database has schema version {}, newer than this reftrack "
-                            "knows ({}); upgrade reftrack",
-                            version, migrations.size()));
-  }
-  for (size_t i = static_cast<size_t>(version); i < migrations.size(); ++i) {
-    if (auto ok = db_->Exec(migrations[i]); !ok) {
-      return Fail(ErrorCode::kStorage,
-                  fmt::format("migration {} failed: {}", i + 1, ok.error().message));
-    }
-    auto record = db_->Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
-                               false);
-    if (!record) return std::unexpected(record.error());
-    (*record)->Bind(1, static_cast<int64_t>(i + 1));
+  auto applied = ApplyMigrations(version, sqlite::Migrations(), [this](int64_t v, const char* sql) {
+    if (auto ok = db_->Exec(sql); !ok) return ok;
+    auto record =
+        db_->Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", false);
+    if (!record) return Result<void>(std::unexpected(record.error()));
+    (*record)->Bind(1, v);
     (*record)->Bind(2, std::string_view(FormatTimestamp(NowMicros())));
-    if (auto ok = (*record)->Run(); !ok) return ok;
-  }
+    return (*record)->Run();
+  });
+  if (!applied) return applied;
   return tx->Commit();
 }
 
