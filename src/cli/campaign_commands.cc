@@ -8,7 +8,6 @@ namespace reftrack::cli {
 
 void AddCampaignCommands(CLI::App& app, Context& ctx) {
   CLI::App* group = app.add_subcommand("campaign", "referral programs");
-  group->require_subcommand(1);
 
   auto name = std::make_shared<std::string>();
   CLI::App* add = group->add_subcommand("add", "create a campaign; prints its id");
@@ -35,6 +34,7 @@ void AddCampaignCommands(CLI::App& app, Context& ctx) {
     }
     for (const Campaign& c : *campaigns) fmt::print("{:>6}  {}\n", c.id, c.name);
   });
+  RequireCommand(group);
 }
 
 }  // namespace reftrack::cli

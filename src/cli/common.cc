@@ -36,6 +36,30 @@ void PrintJson(const nlohmann::json& value) {
   std::cout.flush();
 }
 
+namespace {
+
+class MissingCommand : public CLI::ParseError {
+ public:
+  explicit MissingCommand(std::string message)
+      : CLI::ParseError("MissingCommand", std::move(message), CLI::ExitCodes::RequiredError) {}
+};
+
+}  // namespace
+
+void RequireCommand(CLI::App* group) {
+  group->require_subcommand(0, 1);
+  group->final_callback([group] {
+    if (!group->get_subcommands().empty()) return;
+    std::string names;
+    for (const CLI::App* sub : group->get_subcommands({})) {
+      names += names.empty() ? "" : ", ";
+      names += sub->get_name();
+    }
+    std::string who = group->get_parent() ? "reftrack " + group->get_name() : "reftrack";
+    throw MissingCommand(fmt::format("{} needs a command: {}", who, names));
+  });
+}
+
 std::string CliActor() {
   const char* user = std::getenv("USER");
   return fmt::format("cli:{}", user && *user ? user : "unknown");

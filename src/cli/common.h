@@ -40,6 +40,10 @@ void PrintJson(const nlohmann::json& value);
 // Who is acting, for history rows: "cli:$USER".
 std::string CliActor();
 
+// Makes a command group (`reftrack referral`) refuse to run without one of its
+// commands, naming them; an unknown word is reported as not expected.
+void RequireCommand(CLI::App* group);
+
 void AddCampaignCommands(CLI::App& app, Context& ctx);
 void AddMemberCommands(CLI::App& app, Context& ctx);
 void AddReferralCommands(CLI::App& app, Context& ctx);

@@ -9,7 +9,6 @@ int main(int argc, char** argv) {
   Context ctx;
   CLI::App app{"reftrack: referral tracking with exact status rules", "reftrack"};
   app.fallthrough();
-  app.require_subcommand(1);
   app.add_option("--db", ctx.db_url,
                  "database: a file path, sqlite:PATH or postgresql://... (default $REFTRACK_DB, else reftrack.db)");
   app.add_flag("--json", ctx.json, "print one JSON object on stdout");
@@ -17,6 +16,7 @@ int main(int argc, char** argv) {
   AddCampaignCommands(app, ctx);
   AddMemberCommands(app, ctx);
   AddReferralCommands(app, ctx);
+  RequireCommand(&app);
 
   try {
     app.parse(argc, argv);

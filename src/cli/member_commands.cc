@@ -9,7 +9,6 @@ namespace reftrack::cli {
 
 void AddMemberCommands(CLI::App& app, Context& ctx) {
   CLI::App* group = app.add_subcommand("member", "referrers (advocates)");
-  group->require_subcommand(1);
 
   auto input = std::make_shared<MemberInput>();
   CLI::App* add = group->add_subcommand("add", "add a referrer to a campaign; prints its id");
@@ -55,6 +54,7 @@ void AddMemberCommands(CLI::App& app, Context& ctx) {
       "load", "add referrers in bulk from a CSV with header campaign,email,name,referral_code");
   load->add_option("FILE", *file, "the CSV file ('-' for stdin)")->required();
   load->callback([&ctx, file] { RunLoad(ctx, *file, &LoadMembers, "members"); });
+  RequireCommand(group);
 }
 
 }  // namespace reftrack::cli

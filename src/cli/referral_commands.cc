@@ -57,7 +57,6 @@ void PrintDetails(const ReferralDetails& d) {
 
 void AddReferralCommands(CLI::App& app, Context& ctx) {
   CLI::App* group = app.add_subcommand("referral", "referred people and their statuses");
-  group->require_subcommand(1);
 
   auto input = std::make_shared<ReferralInput>();
   CLI::App* add = group->add_subcommand("add", "add a referral (pending); prints its id");
@@ -169,6 +168,7 @@ void AddReferralCommands(CLI::App& app, Context& ctx) {
                  StatusName(outcome->to));
     }
   });
+  RequireCommand(group);
 }
 
 }  // namespace reftrack::cli

@@ -110,7 +110,9 @@ TEST_P(CliTest, UnknownKeysAndBadArgumentsFail) {
            {"referral add --campaign Winter --email z@x.com", 1, "Winter"},
            {"referral list --status maybe", 1, "not a status"},
            {"referral show", 2, "KEY"},
-           {"referral frobnicate", 2, ""},
+           {"referral frobnicate", 2, "not expected: frobnicate"},
+           {"referral", 2, "reftrack referral needs a command: add, load, show, list, set-status"},
+           {"", 2, "reftrack needs a command"},
        }) {
     CommandResult r = Run(c.args);
     EXPECT_EQ(r.exit_code, c.exit_code) << c.args << "\n" << r.err;
