@@ -22,7 +22,7 @@
 set -euo pipefail
 export LC_ALL=C
 
-BENCHMARKS=(referral_load)
+BENCHMARKS=(referral_load referral_load_postgres)
 
 # ---------------------------------------------------------------------------
 # Set-up
@@ -72,6 +72,13 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+
+# The PostgreSQL benchmark needs a server: without one, run again under a throwaway
+# cluster (scripts/with-postgres.sh) that serves both sides of that benchmark.
+if [[ " $BENCH_ONLY " == *" referral_load_postgres "* ]] && [ -z "${REFTRACK_TEST_POSTGRES_URL:-}" ]; then
+  trap - EXIT
+  exec "$ROOT/scripts/with-postgres.sh" "$0" "$@"
+fi
 
 # Machine facts, recorded with every result.
 NPROC=$(nproc)
@@ -389,6 +396,132 @@ What is measured:
   are shared and noisy: the ratio is what counts, not the absolute times.
 EOF
   write_fragment 10 "$name"
+}
+
+# ---------------------------------------------------------------------------
+# Benchmark: referral load on PostgreSQL
+#
+# The same data as referral_load. reftrack loads into a new database of the
+# throwaway cluster; the baseline is psql's \copy of the same CSV into a bare table
+# with the same indexes as the SQLite baseline, in another new database.
+
+bench_referral_load_postgres() {
+  local name=referral_load_postgres
+  local rows=$BENCH_ROWS
+  local data=$OUT/data/referrals-$rows-$BENCH_MEMBERS
+  local csv=$data/referrals.csv
+  local admin=$REFTRACK_TEST_POSTGRES_URL
+  export PGOPTIONS="-c client_min_messages=warning"
+  local server=${admin%/*}
+  if [ ! -s "$csv" ]; then
+    timed "$name-datagen" "$DATAGEN" referrals --rows "$rows" --campaigns 3 \
+      --members "$BENCH_MEMBERS" --out "$data"
+  fi
+  local pg_version
+  pg_version=$(psql -XAtq "$admin" -c 'SHOW server_version')
+
+  local -a base_s=() ref_s=() ref_kib=() ref_cpu=()
+  local run
+  for ((run = 1; run <= BENCH_RUNS; run++)); do
+    local bdb=bench_base_$run rdb=bench_reftrack_$run
+    psql -Xq "$admin" -c "DROP DATABASE IF EXISTS $bdb" -c "DROP DATABASE IF EXISTS $rdb" \
+      -c "CREATE DATABASE $bdb" -c "CREATE DATABASE $rdb" >/dev/null
+    psql -Xq "$server/$bdb" -c "$BASELINE_SCHEMA" >/dev/null
+    timed "$name-baseline-$run" psql -Xq "$server/$bdb" \
+      -c "\\copy referrals_csv FROM '$csv' WITH (FORMAT csv, HEADER true)"
+    base_s+=("$TIMED_S")
+    local count
+    count=$(psql -XAtq "$server/$bdb" -c 'SELECT count(*) FROM referrals_csv')
+    [ "$count" = "$rows" ] || die "$name: baseline run $run copied $count rows, expected $rows"
+    log "$name: run $run/$BENCH_RUNS baseline  ${base_s[-1]} s  (load $(loadavg))"
+
+    local c
+    for c in 1 2 3; do
+      "$REFTRACK" --db "$server/$rdb" campaign add "Campaign $c" >/dev/null
+    done
+    "$REFTRACK" --db "$server/$rdb" member load "$data/members.csv" >/dev/null
+    timed "$name-reftrack-$run" "$REFTRACK" --db "$server/$rdb" referral load "$csv" --json
+    ref_s+=("$TIMED_S")
+    ref_kib+=("$TIMED_KIB")
+    ref_cpu+=("$TIMED_CPU")
+    local created
+    created=$(grep -o '"created": *[0-9]*' "$OUT/runs/$name-reftrack-$run.out" | grep -o '[0-9]*$' || true)
+    [ "$created" = "$rows" ] || die "$name: reftrack run $run created ${created:-?}, expected $rows"
+    log "$name: run $run/$BENCH_RUNS reftrack  ${ref_s[-1]} s  (load $(loadavg))"
+    psql -Xq "$admin" -c "DROP DATABASE $bdb" -c "DROP DATABASE $rdb" >/dev/null
+  done
+
+  local base_med ref_med r ref_peak verdict ref_cpu_med
+  base_med=$(median "${base_s[@]}")
+  ref_med=$(median "${ref_s[@]}")
+  r=$(ratio "$ref_med" "$base_med")
+  ref_cpu_med=$(median "${ref_cpu[@]}")
+  ref_peak=$(mib "$(max "${ref_kib[@]}")")
+  if [ "$r" != n/a ] && awk -v r="$r" 'BEGIN {exit !(r <= 1.5)}'; then verdict="meets target"
+  else verdict="MISSES target"; fi
+  local mark="✅"
+  [ "$verdict" = "meets target" ] || mark="❌"
+  local title
+  title="referral load on PostgreSQL ($(human "$rows") rows)"
+  printf '\n%s: baseline %s s, reftrack %s s, ratio %sx (target <= 1.5x: %s)\n\n' \
+    "$title" "$base_med" "$ref_med" "$r" "$verdict"
+
+  cat >"$OUT/fragments/$name.json.new" <<EOF
+{
+  "title": $(json_str "$title"),
+  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "commit": $(json_str "$COMMIT"),
+  "rows": $rows,
+  "runs": $BENCH_RUNS,
+  "postgresql_version": $(json_str "$pg_version"),
+  "baseline": {
+    "command": $(json_str "psql DB -c \"\\copy referrals_csv FROM 'referrals.csv' WITH (FORMAT csv, HEADER true)\""),
+    "wall_s": $(json_list "${base_s[@]}"),
+    "median_s": $base_med
+  },
+  "reftrack": {
+    "command": "reftrack --db postgresql://.../DB referral load referrals.csv --json",
+    "wall_s": $(json_list "${ref_s[@]}"),
+    "cpu_s": $(json_list "${ref_cpu[@]}"),
+    "median_s": $ref_med,
+    "median_client_cpu_s": $ref_cpu_med,
+    "client_peak_mb": $ref_peak
+  },
+  "ratio": $([ "$r" = n/a ] && echo null || echo "$r"),
+  "target_ratio": 1.5,
+  "meets_target": $([ "$verdict" = "meets target" ] && echo true || echo false)
+}
+EOF
+
+  cat >"$OUT/fragments/$name.md.new" <<EOF
+## $title
+
+The data of the SQLite benchmark above, loaded into PostgreSQL $pg_version.
+
+| | median wall time | runs (wall s) | client CPU | client peak memory |
+|---|---:|---|---:|---:|
+| baseline: \`psql \\copy\` | $base_med s | ${base_s[*]} | | |
+| reftrack: \`referral load\` | $ref_med s | ${ref_s[*]} | $ref_cpu_med s | $ref_peak MB |
+| **ratio reftrack / baseline** | **${r}x** | target ≤ 1.5x: $mark $verdict | | |
+
+Measured $(date -u +%Y-%m-%d) at commit \`$COMMIT\`; median of $BENCH_RUNS runs.
+Reproduce: \`BENCH_ONLY=$name make bench\` (plain \`make bench\` runs it with the others).
+
+- **Server**: a throwaway cluster that \`scripts/with-postgres.sh\` starts for the run
+  (initdb in a temporary folder, loopback only, fsync and synchronous_commit off),
+  the same server for both sides; each run uses two new databases.
+- **Baseline**: \`psql -c "\\copy referrals_csv FROM 'referrals.csv' WITH (FORMAT csv,
+  HEADER true)"\` into a bare all-TEXT table with the SQLite baseline's indexes: the
+  server parses the CSV and inserts; nothing is checked or normalized.
+- **reftrack**: untimed \`campaign add\` ×3 and \`member load\`, then timed
+  \`reftrack --db postgresql://…/DB referral load referrals.csv --json\`: every row
+  parsed, validated and normalized by reftrack, then sent with \`COPY\` in batches of
+  16,384 rows inside one transaction (src/store/postgres/postgres_store.cc), into
+  the \`referrals\` table with its primary key and its indexes.
+- **Memory**: the reftrack process's peak resident memory; the server's memory is
+  not counted on either side.
+EOF
+  write_fragment 20 "$name"
 }
 
 # ---------------------------------------------------------------------------
