@@ -20,6 +20,16 @@ Result<void> WriteTransaction::Commit() {
   return committed;
 }
 
+ReferralPage PageOf(std::vector<Referral> rows, int limit) {
+  ReferralPage page;
+  if (rows.size() > static_cast<size_t>(limit)) {
+    rows.resize(limit);
+    page.next_before_id = rows.back().id;
+  }
+  page.referrals = std::move(rows);
+  return page;
+}
+
 Error DuplicateCampaign(std::string_view name) {
   return Error{ErrorCode::kDuplicate, fmt::format("campaign \"{}\" already exists", name)};
 }

@@ -46,6 +46,10 @@ struct InsertOutcome {
   DuplicateOf duplicate = DuplicateOf::kNone;
 };
 
+// A page of `limit` referrals from `rows`, which the store read with LIMIT limit + 1:
+// an extra row means there is a next page, which starts below the page's last id.
+ReferralPage PageOf(std::vector<Referral> rows, int limit);
+
 // The messages both stores give for a duplicate campaign or member.
 Error DuplicateCampaign(std::string_view name);
 Error DuplicateMember(const NewMember& member, DuplicateOf what);

@@ -407,13 +407,7 @@ Result<ReferralPage> PostgresStore::ListReferrals(const ReferralFilter& filter) 
   sql += " ORDER BY r.id DESC LIMIT " + next();
   auto rows = QueryReferrals(sql, params);
   if (!rows) return std::unexpected(rows.error());
-  ReferralPage page;
-  if (rows->size() > static_cast<size_t>(filter.limit)) {
-    rows->resize(filter.limit);
-    page.next_before_id = rows->back().id;
-  }
-  page.referrals = std::move(*rows);
-  return page;
+  return PageOf(std::move(*rows), filter.limit);
 }
 
 Result<void> PostgresStore::WriteStatusChange(const Referral& after, const StatusChange& change) {

@@ -433,13 +433,7 @@ Result<ReferralPage> SqliteStore::ListReferrals(const ReferralFilter& filter) {
   s.Bind(5, static_cast<int64_t>(filter.limit) + 1);
   auto rows = QueryReferrals(s);
   if (!rows) return std::unexpected(rows.error());
-  ReferralPage page;
-  if (rows->size() > static_cast<size_t>(filter.limit)) {
-    rows->resize(filter.limit);
-    page.next_before_id = rows->back().id;
-  }
-  page.referrals = std::move(*rows);
-  return page;
+  return PageOf(std::move(*rows), filter.limit);
 }
 
 Result<void> SqliteStore::WriteStatusChange(const Referral& after, const StatusChange& change) {
