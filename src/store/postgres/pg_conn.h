@@ -88,6 +88,8 @@ class Connection {
   std::expected<Rows, PgError> Query(std::string_view sql, const Params& params = {});
   // Runs SQL text without parameters (several statements allowed).
   std::expected<void, PgError> Exec(std::string_view sql);
+  // True inside a transaction that an earlier error aborted: COMMIT would only roll back.
+  bool InFailedTransaction() const { return PQtransactionStatus(conn_) == PQTRANS_INERROR; }
   // COPY ... FROM STDIN with `data` in text format.
   std::expected<void, PgError> Copy(std::string_view copy_sql, std::string_view data);
 

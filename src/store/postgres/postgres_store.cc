@@ -157,6 +157,9 @@ Result<WriteTransaction> PostgresStore::BeginWrite(WriteMode /*mode*/) {
 }
 
 Result<void> PostgresStore::CommitWrite() {
+  if (conn_->InFailedTransaction()) {
+    return Fail(ErrorCode::kStorage, "the transaction failed earlier and was not committed");
+  }
   in_transaction_ = false;
   if (auto ok = conn_->Exec("COMMIT"); !ok) return Failed(ok.error());
   return {};
