@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Benchmarks reftrack against plain-SQLite baselines; `make bench` runs it.
+# Benchmarks reftrack against rule-free baselines (the sqlite3 shell, psql); `make
+# bench` runs it.
 #
 #   bench/run.sh BUILD_DIR
+#   scripts/with-postgres.sh bench/run.sh BUILD_DIR
 #
 # Environment:
 #   BENCH_ROWS     rows per load                   (default 1000000)
@@ -10,6 +12,9 @@
 #   BENCH_ONLY     benchmarks to run, space-separated (default: all, see BENCHMARKS)
 #   BENCH_KEEP     1 keeps the generated data and the last databases in bench/out/
 #   BENCH_COMMIT   label of the code measured (default: git HEAD, +local-changes if src/ is dirty)
+#   REFTRACK_TEST_POSTGRES_URL  the server of referral_load_postgres, a superuser's
+#                  postgresql://USER@HOST:PORT/DB URL (scripts/with-postgres.sh sets it);
+#                  unset, run.sh runs itself again under scripts/with-postgres.sh
 #
 # Writes bench/out/results.json and regenerates docs/BENCHMARKS.md. Each benchmark is
 # a function bench_<name> that leaves two fragments in bench/out/fragments/:
@@ -59,6 +64,16 @@ done
 command -v sqlite3 >/dev/null || die "sqlite3 is missing (apt-get install sqlite3)"
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
 
+# The PostgreSQL benchmark needs a server: without one, run again under a throwaway
+# cluster (scripts/with-postgres.sh) that serves both sides of that benchmark.
+if [[ " $BENCH_ONLY " == *" referral_load_postgres "* ]]; then
+  command -v psql >/dev/null || die "psql is missing (scripts/install-deps.sh)"
+  if [ -z "${REFTRACK_TEST_POSTGRES_URL:-}" ]; then
+    log "referral_load_postgres: no REFTRACK_TEST_POSTGRES_URL; running under scripts/with-postgres.sh"
+    exec "$ROOT/scripts/with-postgres.sh" "$ROOT/bench/run.sh" "$BUILD_DIR"
+  fi
+fi
+
 mkdir -p "$OUT/data" "$OUT/db" "$OUT/runs" "$OUT/fragments" "$OUT/bin"
 
 # Run copies, so a rebuild of BUILD_DIR during the benchmark changes nothing.
@@ -72,13 +87,6 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-
-# The PostgreSQL benchmark needs a server: without one, run again under a throwaway
-# cluster (scripts/with-postgres.sh) that serves both sides of that benchmark.
-if [[ " $BENCH_ONLY " == *" referral_load_postgres "* ]] && [ -z "${REFTRACK_TEST_POSTGRES_URL:-}" ]; then
-  trap - EXIT
-  exec "$ROOT/scripts/with-postgres.sh" "$0" "$@"
-fi
 
 # Machine facts, recorded with every result.
 NPROC=$(nproc)
@@ -152,6 +160,12 @@ json_str() {
   s=${s//\"/\\\"}
   printf '"%s"' "$s"
 }
+
+# json_num X: X, or null when X is "n/a".
+json_num() { if [ "$1" = n/a ]; then echo null; else echo "$1"; fi; }
+
+# json_list_or_null X...: [X, ...], or null when there is no X.
+json_list_or_null() { if [ $# -eq 0 ]; then echo null; else json_list "$@"; fi; }
 
 # human N: 1000000 -> 1M, 100000 -> 100k.
 human() {
@@ -401,70 +415,168 @@ EOF
 # ---------------------------------------------------------------------------
 # Benchmark: referral load on PostgreSQL
 #
-# The same data as referral_load. reftrack loads into a new database of the
-# throwaway cluster; the baseline is psql's \copy of the same CSV into a bare table
-# with the same indexes as the SQLite baseline, in another new database.
+# The data of referral_load, loaded into the server of REFTRACK_TEST_POSTGRES_URL
+# (under `make bench`, a throwaway cluster of scripts/with-postgres.sh). Each run:
+# psql's \copy of the CSV into a new database holding a bare table with the SQLite
+# baseline's indexes, then reftrack's `referral load` into another new database.
+# Besides each client's time and memory (/usr/bin/time), the CPU time of the whole
+# server (postmaster, backends, background processes) over each load is read from
+# /proc, when the server runs on this machine.
+
+# psql_admin SQL...: runs each statement on the server's maintenance database.
+psql_admin() {
+  local -a args=()
+  local sql
+  for sql in "$@"; do args+=(-c "$sql"); done
+  psql -X -q -v ON_ERROR_STOP=1 "$REFTRACK_TEST_POSTGRES_URL" "${args[@]}" >/dev/null
+}
+
+# pg_postmaster_pid: the PID of the server's postmaster if it runs on this machine
+# and its data directory is readable here, else nothing.
+pg_postmaster_pid() {
+  local datadir pid
+  datadir=$(psql -X -A -t -q "$REFTRACK_TEST_POSTGRES_URL" -c 'SHOW data_directory' 2>/dev/null) ||
+    return 0
+  [ -r "$datadir/postmaster.pid" ] || return 0
+  pid=$(head -n 1 "$datadir/postmaster.pid")
+  if [[ $pid =~ ^[0-9]+$ ]] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ]; then
+    echo "$pid"
+  fi
+}
+
+# pg_server_cpu PID: CPU seconds (user + system) the server has used so far: its
+# live processes (the postmaster's children) and those that have exited (the
+# postmaster's cutime and cstime). Children are read before the postmaster, so a
+# backend that exits in between is still counted.
+pg_server_cpu() {
+  local pm=$1 pid
+  {
+    for pid in $(pgrep -P "$pm" || true); do
+      # Fields after "(comm) ": 12 utime, 13 stime, 14 cutime, 15 cstime.
+      sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}' || true
+    done
+    sed 's/^.*) //' "/proc/$pm/stat" | awk '{print $12 + $13 + $14 + $15}'
+  } | awk -v hz="$(getconf CLK_TCK)" '{s += $1} END {printf "%.2f", s / hz}'
+}
 
 bench_referral_load_postgres() {
   local name=referral_load_postgres
   local rows=$BENCH_ROWS
   local data=$OUT/data/referrals-$rows-$BENCH_MEMBERS
   local csv=$data/referrals.csv
-  local admin=$REFTRACK_TEST_POSTGRES_URL
+  local server=${REFTRACK_TEST_POSTGRES_URL%/*}
+  local bdb=reftrack_bench_baseline rdb=reftrack_bench_reftrack
   export PGOPTIONS="-c client_min_messages=warning"
-  local server=${admin%/*}
-  if [ ! -s "$csv" ]; then
+
+  # The CSV of referral_load when it ran first; the same bytes otherwise.
+  if [ ! -s "$csv" ] || [ ! -s "$data/members.csv" ]; then
+    log "$name: generating $rows referrals, $BENCH_MEMBERS members"
     timed "$name-datagen" "$DATAGEN" referrals --rows "$rows" --campaigns 3 \
       --members "$BENCH_MEMBERS" --out "$data"
   fi
-  local pg_version
-  pg_version=$(psql -XAtq "$admin" -c 'SHOW server_version')
+  local csv_mb
+  csv_mb=$(awk -v b="$(stat -c %s "$csv")" 'BEGIN {printf "%.1f", b / 1e6}')
 
-  local -a base_s=() ref_s=() ref_kib=() ref_cpu=()
-  local run
+  local pg_version pm settings
+  pg_version=$(psql -X -A -t -q "$REFTRACK_TEST_POSTGRES_URL" -c 'SHOW server_version')
+  settings=$(psql -X -A -t -q -F= "$REFTRACK_TEST_POSTGRES_URL" -c "SELECT name, current_setting(name)
+    FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes',
+      'shared_buffers', 'max_wal_size', 'wal_level') ORDER BY name" | paste -sd' ' | sed 's/ /, /g')
+  pm=$(pg_postmaster_pid)
+  if [ -z "$pm" ]; then log "$name: the server is not on this machine; its CPU time is not measured"; fi
+  log "$name: PostgreSQL $pg_version, $settings"
+
+  local -a base_s=() base_kib=() base_cpu=() base_srv=() ref_s=() ref_kib=() ref_cpu=() ref_srv=()
+  local run s0 s1
   for ((run = 1; run <= BENCH_RUNS; run++)); do
-    local bdb=bench_base_$run rdb=bench_reftrack_$run
-    psql -Xq "$admin" -c "DROP DATABASE IF EXISTS $bdb" -c "DROP DATABASE IF EXISTS $rdb" \
-      -c "CREATE DATABASE $bdb" -c "CREATE DATABASE $rdb" >/dev/null
-    psql -Xq "$server/$bdb" -c "$BASELINE_SCHEMA" >/dev/null
-    timed "$name-baseline-$run" psql -Xq "$server/$bdb" \
+    # Baseline: new database and bare table untimed, a checkpoint so that no earlier
+    # write is flushed during the load, then the timed \copy.
+    psql_admin "DROP DATABASE IF EXISTS $bdb" "DROP DATABASE IF EXISTS $rdb" "CREATE DATABASE $bdb"
+    psql -X -q -v ON_ERROR_STOP=1 "$server/$bdb" -c "$BASELINE_SCHEMA" >/dev/null
+    psql_admin CHECKPOINT
+    [ -z "$pm" ] || s0=$(pg_server_cpu "$pm")
+    timed "$name-baseline-$run" psql -X -q -v ON_ERROR_STOP=1 "$server/$bdb" \
       -c "\\copy referrals_csv FROM '$csv' WITH (FORMAT csv, HEADER true)"
     base_s+=("$TIMED_S")
+    base_kib+=("$TIMED_KIB")
+    base_cpu+=("$TIMED_CPU")
+    if [ -n "$pm" ]; then
+      sleep 0.5 # the backend's exit
+      s1=$(pg_server_cpu "$pm")
+      base_srv+=("$(awk -v a="$s0" -v b="$s1" 'BEGIN {printf "%.2f", b - a}')")
+    fi
     local count
-    count=$(psql -XAtq "$server/$bdb" -c 'SELECT count(*) FROM referrals_csv')
-    [ "$count" = "$rows" ] || die "$name: baseline run $run copied $count rows, expected $rows"
-    log "$name: run $run/$BENCH_RUNS baseline  ${base_s[-1]} s  (load $(loadavg))"
+    count=$(psql -X -A -t -q "$server/$bdb" -c 'SELECT count(*) FROM referrals_csv')
+    if [ "$count" != "$rows" ]; then
+      head -n 20 "$OUT/runs/$name-baseline-$run.err" >&2
+      die "$name: baseline run $run copied $count rows, expected $rows"
+    fi
+    psql_admin "DROP DATABASE $bdb"
+    log "$name: run $run/$BENCH_RUNS baseline  ${base_s[-1]} s  client cpu ${base_cpu[-1]} s  server cpu $([ -n "$pm" ] && echo "${base_srv[-1]} s" || echo n/a)  $(mib "${base_kib[-1]}") MB  (load $(loadavg))"
 
+    # reftrack: new database, campaigns and members untimed, a checkpoint, then the
+    # timed referral load.
+    psql_admin "CREATE DATABASE $rdb"
     local c
     for c in 1 2 3; do
       "$REFTRACK" --db "$server/$rdb" campaign add "Campaign $c" >/dev/null
     done
-    "$REFTRACK" --db "$server/$rdb" member load "$data/members.csv" >/dev/null
+    "$REFTRACK" --db "$server/$rdb" member load "$data/members.csv" >"$OUT/runs/$name-members.out"
+    psql_admin CHECKPOINT
+    [ -z "$pm" ] || s0=$(pg_server_cpu "$pm")
     timed "$name-reftrack-$run" "$REFTRACK" --db "$server/$rdb" referral load "$csv" --json
     ref_s+=("$TIMED_S")
     ref_kib+=("$TIMED_KIB")
     ref_cpu+=("$TIMED_CPU")
-    local created
+    if [ -n "$pm" ]; then
+      sleep 0.5
+      s1=$(pg_server_cpu "$pm")
+      ref_srv+=("$(awk -v a="$s0" -v b="$s1" 'BEGIN {printf "%.2f", b - a}')")
+    fi
+    local created errors
     created=$(grep -o '"created": *[0-9]*' "$OUT/runs/$name-reftrack-$run.out" | grep -o '[0-9]*$' || true)
-    [ "$created" = "$rows" ] || die "$name: reftrack run $run created ${created:-?}, expected $rows"
-    log "$name: run $run/$BENCH_RUNS reftrack  ${ref_s[-1]} s  (load $(loadavg))"
-    psql -Xq "$admin" -c "DROP DATABASE $bdb" -c "DROP DATABASE $rdb" >/dev/null
+    errors=$(grep -o '"error_count": *[0-9]*' "$OUT/runs/$name-reftrack-$run.out" | grep -o '[0-9]*$' || true)
+    if [ "$created" != "$rows" ]; then
+      head -c 2000 "$OUT/runs/$name-reftrack-$run.out" >&2
+      echo >&2
+      die "$name: reftrack run $run created ${created:-?} referrals (error_count ${errors:-?}), expected $rows"
+    fi
+    if [ "$BENCH_KEEP" != 1 ] || [ "$run" -lt "$BENCH_RUNS" ]; then psql_admin "DROP DATABASE $rdb"; fi
+    log "$name: run $run/$BENCH_RUNS reftrack  ${ref_s[-1]} s  client cpu ${ref_cpu[-1]} s  server cpu $([ -n "$pm" ] && echo "${ref_srv[-1]} s" || echo n/a)  $(mib "${ref_kib[-1]}") MB  (load $(loadavg))"
   done
 
-  local base_med ref_med r ref_peak verdict ref_cpu_med
+  local base_med ref_med r verdict base_cpu_med ref_cpu_med base_peak ref_peak
+  local base_srv_med=n/a ref_srv_med=n/a srv_r=n/a
   base_med=$(median "${base_s[@]}")
   ref_med=$(median "${ref_s[@]}")
   r=$(ratio "$ref_med" "$base_med")
+  base_cpu_med=$(median "${base_cpu[@]}")
   ref_cpu_med=$(median "${ref_cpu[@]}")
+  base_peak=$(mib "$(max "${base_kib[@]}")")
   ref_peak=$(mib "$(max "${ref_kib[@]}")")
-  if [ "$r" != n/a ] && awk -v r="$r" 'BEGIN {exit !(r <= 1.5)}'; then verdict="meets target"
+  if [ -n "$pm" ]; then
+    base_srv_med=$(median "${base_srv[@]}")
+    ref_srv_med=$(median "${ref_srv[@]}")
+    srv_r=$(ratio "$ref_srv_med" "$base_srv_med")
+  fi
+  if [ "$r" = n/a ]; then verdict="n/a (too fast to time; raise BENCH_ROWS)"
+  elif awk -v r="$r" 'BEGIN {exit !(r <= 1.5)}'; then verdict="meets target"
   else verdict="MISSES target"; fi
-  local mark="✅"
-  [ "$verdict" = "meets target" ] || mark="❌"
+
   local title
   title="referral load on PostgreSQL ($(human "$rows") rows)"
-  printf '\n%s: baseline %s s, reftrack %s s, ratio %sx (target <= 1.5x: %s)\n\n' \
-    "$title" "$base_med" "$ref_med" "$r" "$verdict"
+  {
+    echo
+    echo "$title, $BENCH_RUNS runs, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    printf '  %-28s %9s %11s %11s %9s  %s\n' "" "median s" "client cpu" "server cpu" "peak MB" "runs (wall s)"
+    printf '  %-28s %9s %11s %11s %9s  %s\n' "baseline (psql \\copy)" "$base_med" "$base_cpu_med" \
+      "$base_srv_med" "$base_peak" "${base_s[*]}"
+    printf '  %-28s %9s %11s %11s %9s  %s\n' "reftrack referral load" "$ref_med" "$ref_cpu_med" \
+      "$ref_srv_med" "$ref_peak" "${ref_s[*]}"
+    printf '  %-28s %9s %11s %11s  (target <= 1.5x on wall time: %s)\n' "ratio reftrack / baseline" \
+      "${r}x" "" "${srv_r}x" "$verdict"
+    echo
+  }
 
   cat >"$OUT/fragments/$name.json.new" <<EOF
 {
@@ -473,53 +585,109 @@ bench_referral_load_postgres() {
   "commit": $(json_str "$COMMIT"),
   "rows": $rows,
   "runs": $BENCH_RUNS,
+  "members": $BENCH_MEMBERS,
+  "campaigns": 3,
+  "csv_mb": $csv_mb,
   "postgresql_version": $(json_str "$pg_version"),
+  "server_settings": $(json_str "$settings"),
+  "server_cpu_measured": $([ -n "$pm" ] && echo true || echo false),
   "baseline": {
     "command": $(json_str "psql DB -c \"\\copy referrals_csv FROM 'referrals.csv' WITH (FORMAT csv, HEADER true)\""),
     "wall_s": $(json_list "${base_s[@]}"),
-    "median_s": $base_med
+    "peak_rss_kib": $(json_list "${base_kib[@]}"),
+    "median_s": $base_med,
+    "cpu_s": $(json_list "${base_cpu[@]}"),
+    "median_cpu_s": $base_cpu_med,
+    "server_cpu_s": $(json_list_or_null "${base_srv[@]}"),
+    "median_server_cpu_s": $(json_num "$base_srv_med"),
+    "peak_mb": $base_peak
   },
   "reftrack": {
     "command": "reftrack --db postgresql://.../DB referral load referrals.csv --json",
     "wall_s": $(json_list "${ref_s[@]}"),
-    "cpu_s": $(json_list "${ref_cpu[@]}"),
+    "peak_rss_kib": $(json_list "${ref_kib[@]}"),
     "median_s": $ref_med,
-    "median_client_cpu_s": $ref_cpu_med,
-    "client_peak_mb": $ref_peak
+    "cpu_s": $(json_list "${ref_cpu[@]}"),
+    "median_cpu_s": $ref_cpu_med,
+    "server_cpu_s": $(json_list_or_null "${ref_srv[@]}"),
+    "median_server_cpu_s": $(json_num "$ref_srv_med"),
+    "peak_mb": $ref_peak
   },
-  "ratio": $([ "$r" = n/a ] && echo null || echo "$r"),
+  "ratio": $(json_num "$r"),
+  "server_cpu_ratio": $(json_num "$srv_r"),
   "target_ratio": 1.5,
-  "meets_target": $([ "$verdict" = "meets target" ] && echo true || echo false)
+  "meets_target": $([ "$verdict" = "meets target" ] && echo true || echo false),
+  "nproc": $NPROC,
+  "ram_gib": $RAM_GIB
 }
 EOF
 
+  local repro="BENCH_ROWS=$rows BENCH_RUNS=$BENCH_RUNS" repro_note=""
+  if [ "$BENCH_MEMBERS" != 10000 ]; then repro="$repro BENCH_MEMBERS=$BENCH_MEMBERS"; fi
+  if [ "$rows" = 1000000 ] && [ "$BENCH_RUNS" = 3 ] && [ "$BENCH_MEMBERS" = 10000 ]; then
+    repro_note=" (the defaults)"
+  fi
+  local mark="✅" srv_unit=" s"
+  [ "$verdict" = "meets target" ] || mark="❌"
+  [ -n "$pm" ] || srv_unit=""
+  local srv_ratio_cell=""
+  [ -z "$pm" ] || srv_ratio_cell="${srv_r}x"
   cat >"$OUT/fragments/$name.md.new" <<EOF
 ## $title
 
-The data of the SQLite benchmark above, loaded into PostgreSQL $pg_version.
+The same $rows referrals ($csv_mb MB of CSV) loaded into PostgreSQL $pg_version:
+reftrack's \`referral load\` compared with psql's \`\\copy\` of the file into an
+equivalent bare table.
 
-| | median wall time | runs (wall s) | client CPU | client peak memory |
-|---|---:|---|---:|---:|
-| baseline: \`psql \\copy\` | $base_med s | ${base_s[*]} | | |
-| reftrack: \`referral load\` | $ref_med s | ${ref_s[*]} | $ref_cpu_med s | $ref_peak MB |
-| **ratio reftrack / baseline** | **${r}x** | target ≤ 1.5x: $mark $verdict | | |
+| | median wall time | runs (wall s) | median client CPU | median server CPU | client peak memory |
+|---|---:|---|---:|---:|---:|
+| baseline: \`psql \\copy\` | $base_med s | ${base_s[*]} | $base_cpu_med s | $base_srv_med$srv_unit | $base_peak MB |
+| reftrack: \`referral load\` | $ref_med s | ${ref_s[*]} | $ref_cpu_med s | $ref_srv_med$srv_unit | $ref_peak MB |
+| **ratio reftrack / baseline** | **${r}x** | target ≤ 1.5x: $mark $verdict | | $srv_ratio_cell | |
 
-Measured $(date -u +%Y-%m-%d) at commit \`$COMMIT\`; median of $BENCH_RUNS runs.
-Reproduce: \`BENCH_ONLY=$name make bench\` (plain \`make bench\` runs it with the others).
+Measured $(date -u +%Y-%m-%d) at commit \`$COMMIT\` ($BUILD_TYPE build) on $NPROC CPUs
+($CPU_MODEL), $RAM_GIB GiB RAM, $OS, PostgreSQL $pg_version on the same machine;
+median of $BENCH_RUNS runs.
 
-- **Server**: a throwaway cluster that \`scripts/with-postgres.sh\` starts for the run
-  (initdb in a temporary folder, loopback only, fsync and synchronous_commit off),
-  the same server for both sides; each run uses two new databases.
-- **Baseline**: \`psql -c "\\copy referrals_csv FROM 'referrals.csv' WITH (FORMAT csv,
-  HEADER true)"\` into a bare all-TEXT table with the SQLite baseline's indexes: the
-  server parses the CSV and inserts; nothing is checked or normalized.
-- **reftrack**: untimed \`campaign add\` ×3 and \`member load\`, then timed
-  \`reftrack --db postgresql://…/DB referral load referrals.csv --json\`: every row
-  parsed, validated and normalized by reftrack, then sent with \`COPY\` in batches of
-  16,384 rows inside one transaction (src/store/postgres/postgres_store.cc), into
-  the \`referrals\` table with its primary key and its indexes.
-- **Memory**: the reftrack process's peak resident memory; the server's memory is
-  not counted on either side.
+Reproduce: \`make bench\` (both stores) or \`BENCH_ONLY=$name make bench\` (this
+one alone), with $repro$repro_note. \`bench/run.sh\` starts the throwaway server
+itself (\`scripts/with-postgres.sh\`) unless REFTRACK_TEST_POSTGRES_URL names one.
+
+What is measured:
+
+- **Server**: a throwaway test cluster that \`scripts/with-postgres.sh\` creates
+  for the run (initdb in a temporary folder, loopback TCP), with durability off as
+  that script configures it (fsync=off, synchronous_commit=off,
+  full_page_writes=off) and everything else at PostgreSQL's defaults; as measured:
+  $settings. Both sides use this same server, one after the other; it is tuned
+  for neither.
+- **Data**: the CSV and members of the SQLite benchmark above (same generator, same
+  seed, same bytes); every row is valid and both sides must store all $rows rows.
+- **Baseline**: a new database (\`CREATE DATABASE\` through psql) holding, created
+  untimed, \`referrals_csv(campaign, email, name, external_id, referral_code,
+  coupon_code, referrer_email)\`, all TEXT, with the SQLite baseline's indexes:
+  UNIQUE(email, campaign), UNIQUE(external_id, campaign), UNIQUE(referral_code),
+  UNIQUE(coupon_code), INDEX(campaign). Timed: \`psql DB -c "\\copy referrals_csv
+  FROM 'referrals.csv' WITH (FORMAT csv, HEADER true)"\`: psql streams the file,
+  the server parses the CSV and inserts every row in one transaction. No trimming,
+  no lower-casing, no validation, no campaign or referrer look-up. Checked:
+  \`count(*)\` = $rows.
+- **reftrack**: another new database; untimed, \`campaign add\` three times and
+  \`member load members.csv\` (the first command creates reftrack's schema). Timed:
+  \`reftrack --db postgresql://…/DB referral load referrals.csv --json\`: reftrack
+  parses, validates and normalizes every row, resolves campaign and referrer, and
+  sends the rows with \`COPY\` in batches inside one transaction
+  (src/engine/referral_loader.cc, src/store/postgres/postgres_store.cc) into its
+  \`referrals\` table, which has an identity primary key besides the baseline's
+  indexes. Checked: \`"created"\` = $rows in its JSON report.
+- **Timing**: a \`CHECKPOINT\` before each timed load, so neither side flushes
+  the other's writes; then \`/usr/bin/time\` around the client command only (wall
+  seconds, the client's user + system CPU and peak resident memory). Runs
+  alternate baseline and reftrack to share the machine's noise. **Server CPU** is
+  the user + system CPU of all the cluster's processes (backends, checkpointer,
+  WAL writer, autovacuum) over the load, read from /proc. **Memory** is the client
+  process's peak only (psql or reftrack); the server's memory is not counted on
+  either side. The target applies to the ratio of median wall times.
 EOF
   write_fragment 20 "$name"
 }
@@ -568,10 +736,11 @@ assemble() {
     echo
     echo "<!-- Generated by bench/run.sh (make bench); edit bench/run.sh, not this file. -->"
     echo
-    echo "Each benchmark times reftrack against a plain-SQLite baseline doing the same"
-    echo "job with no rules. Machines are shared and noisy, so compare the **ratio**"
-    echo "(reftrack time / baseline time, target ≤ 1.0x), not absolute times. Raw"
-    echo "figures of the last run: \`bench/out/results.json\`."
+    echo "Each benchmark times reftrack against a baseline doing the same job with no"
+    echo "rules: the sqlite3 shell on SQLite, psql on PostgreSQL. Machines are shared"
+    echo "and noisy, so compare the **ratio** (reftrack time / baseline time; the target"
+    echo "is in each section), not absolute times. Raw figures of the last run:"
+    echo "\`bench/out/results.json\`."
     echo
     echo "Last run: $DATE on $NPROC CPUs ($CPU_MODEL), $RAM_GIB GiB RAM, $OS,"
     echo "kernel $KERNEL, sqlite3 $SQLITE_VERSION, load average at start $LOAD_START."
