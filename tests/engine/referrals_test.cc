@@ -135,6 +135,13 @@ TEST_P(ReferralsTest, ListsNewestFirstPageByPage) {
   EXPECT_EQ(q->referrals[1].id, ids[2]);
   EXPECT_TRUE(q->next_cursor.empty());
 
+  ListRequest search;
+  search.query = " P3@ ";  // part of an email, compared like emails
+  auto found = engine_->List(search);
+  ASSERT_TRUE(found.has_value()) << found.error().message;
+  ASSERT_EQ(found->referrals.size(), 1u);
+  EXPECT_EQ(found->referrals[0].id, ids[3]);
+
   ListRequest bad;
   bad.cursor = "zzz";
   EXPECT_EQ(engine_->List(bad).error().code, ErrorCode::kInvalidInput);
