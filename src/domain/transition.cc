@@ -2,17 +2,12 @@
 
 namespace reftrack {
 
-std::expected<Transition, TransitionRefused> ComputeTransition(const Referral& before, Status to,
-                                                                Micros at) {
-  Verdict verdict = Decide(before.status, to, before.ever_qualified());
+std::expected<bool, TransitionRefused> ApplyTransition(Referral& r, Status to, Micros at) {
+  Verdict verdict = Decide(r.status, to, r.ever_qualified());
   if (IsRefused(verdict)) {
-    return std::unexpected(
-        TransitionRefused{verdict, RefusalMessage(before.id, before.status, to, verdict)});
+    return std::unexpected(TransitionRefused{verdict, RefusalMessage(r.id, r.status, to, verdict)});
   }
-  Transition t{before, false};
-  if (verdict == Verdict::kUnchanged) return t;
-
-  Referral& r = t.after;
+  if (verdict == Verdict::kUnchanged) return false;
   r.status = to;
   r.status_changed_at = at;
   switch (to) {
@@ -27,7 +22,15 @@ std::expected<Transition, TransitionRefused> ComputeTransition(const Referral& b
     case Status::kPending:
       break;
   }
-  t.changed = true;
+  return true;
+}
+
+std::expected<Transition, TransitionRefused> ComputeTransition(const Referral& before, Status to,
+                                                               Micros at) {
+  Transition t{before, false};
+  auto changed = ApplyTransition(t.after, to, at);
+  if (!changed) return std::unexpected(std::move(changed.error()));
+  t.changed = *changed;
   return t;
 }
 

@@ -28,4 +28,8 @@ struct TransitionRefused {
 std::expected<Transition, TransitionRefused> ComputeTransition(const Referral& before, Status to,
                                                                 Micros at);
 
+// The same, in place: moves `referral` to `to` and returns whether it changed, or
+// leaves it untouched and returns the refusal. Bulk plans use it to copy nothing.
+std::expected<bool, TransitionRefused> ApplyTransition(Referral& referral, Status to, Micros at);
+
 }  // namespace reftrack
