@@ -87,6 +87,25 @@ struct ReferralFilter {
   int limit = 50;
 };
 
+// One error of a bulk file, as a spreadsheet shows it.
+struct RowError {
+  int64_t row = 0;      // the header is row 1; a quoted field spanning lines is one row
+  std::string column;   // the column at fault, or empty for the whole row
+  std::string message;
+};
+
+// A bulk file that changed data (an import or a qualify upload), as recorded.
+struct ImportRecord {
+  int64_t id = 0;
+  std::string kind;       // "import" or "qualify_upload"
+  std::string file_name;
+  std::string sha256;     // of the file's bytes, lower-case hex
+  std::string actor;
+  Micros started_at = 0;
+  Micros finished_at = 0;
+  std::string counts;     // the report's counts, a JSON object
+};
+
 struct ReferralPage {
   std::vector<Referral> referrals;
   std::optional<int64_t> next_before_id;  // set when there may be more

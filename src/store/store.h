@@ -46,6 +46,16 @@ struct InsertOutcome {
   DuplicateOf duplicate = DuplicateOf::kNone;
 };
 
+// A column that identifies referrals in a bulk look-up.
+enum class LookupColumn { kEmail, kExternalId, kReferralCode, kCouponCode };
+
+// A referral's new state from a bulk change: status and timestamps always; name,
+// email, external id and note too when `fields_changed`.
+struct ReferralWrite {
+  Referral after;
+  bool fields_changed = false;
+};
+
 // A page of `limit` referrals from `rows`, which the store read with LIMIT limit + 1:
 // an extra row means there is a next page, which starts below the page's last id.
 ReferralPage PageOf(std::vector<Referral> rows, int limit);
@@ -102,6 +112,31 @@ class Store {
   virtual Result<std::vector<Referral>> FindReferralsByExternalId(
       std::string_view external_id, std::optional<int64_t> campaign_id) = 0;
   virtual Result<ReferralPage> ListReferrals(const ReferralFilter& filter) = 0;
+
+  // --- bulk reads and writes (imports, qualify uploads)
+  // Referrals with one of `ids`, or whose `column` holds one of `values` (normalized),
+  // in any campaign, in no particular order; unknown values are left out. These
+  // leave `campaign` and `referrer_email` empty. Inside a write transaction the
+  // referrals read are held until it ends, as LockReferral() does. They may leave
+  // `created_at` unset too: bulk plans do not need it.
+  virtual Result<std::vector<Referral>> FindReferralsByIds(std::span<const int64_t> ids) = 0;
+  virtual Result<std::vector<Referral>> FindReferralsBy(LookupColumn column,
+                                                        std::span<const std::string> values) = 0;
+  // Inside a write transaction: stores every referral of `writes` and appends
+  // `history` in order. What the rules allow was decided by the caller.
+  virtual Result<void> WriteBulkChanges(std::span<const ReferralWrite> writes,
+                                        std::span<const StatusChange> history) = 0;
+
+  // --- imports and uploads
+  // Inside a write transaction: records `record` (its id is ignored) and returns its id.
+  virtual Result<int64_t> CreateImport(const ImportRecord& record) = 0;
+  // Inside the same transaction: stores the import's SHA-256 (known once the file is
+  // read), counts, end time and errors.
+  virtual Result<void> FinishImport(const ImportRecord& record,
+                                    std::span<const RowError> errors) = 0;
+  virtual Result<std::optional<ImportRecord>> GetImport(int64_t id) = 0;
+  // The import's errors, by row.
+  virtual Result<std::vector<RowError>> ImportErrors(int64_t id) = 0;
 
   // Inside a write transaction: stores the referral's new status and timestamps
   // (from `after`) and appends `change` to its history.

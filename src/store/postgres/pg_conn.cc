@@ -99,6 +99,33 @@ void AppendCopyField(std::string& line, std::string_view value) {
   }
 }
 
+std::string ArrayLiteral(std::span<const std::string> values) {
+  std::string out = "{";
+  for (const std::string& v : values) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+std::string ArrayLiteral(std::span<const int64_t> values) {
+  std::string out = "{";
+  for (int64_t v : values) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    out += std::to_string(v);
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
 Error ToError(const PgError& e) {
   return Error{ErrorCode::kStorage, fmt::format("postgresql: {}", e.message)};
 }

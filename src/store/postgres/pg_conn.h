@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -102,6 +103,11 @@ class Connection {
 // Appends `value` to a COPY text-format line, escaping tab, newline, CR and backslash.
 void AppendCopyField(std::string& line, std::string_view value);
 inline void AppendCopyNull(std::string& line) { line += "\\N"; }
+
+// The text of a one-dimensional array literal, {"a","b"}: every element double-quoted,
+// " and \ escaped with a backslash. Bound as one parameter cast to text[] or bigint[].
+std::string ArrayLiteral(std::span<const std::string> values);
+std::string ArrayLiteral(std::span<const int64_t> values);
 
 Error ToError(const PgError& e);
 

@@ -1,5 +1,8 @@
 #include "store/postgres/postgres_store.h"
 
+#include <algorithm>
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "store/migrate.h"
@@ -153,6 +156,7 @@ Result<void> PostgresStore::Migrate() {
 Result<WriteTransaction> PostgresStore::BeginWrite(WriteMode /*mode*/) {
   if (auto ok = conn_->Exec("BEGIN"); !ok) return Failed(ok.error());
   in_transaction_ = true;
+  bulk_status_ready_ = false;
   return WriteTransaction(this);
 }
 
@@ -434,6 +438,279 @@ Result<void> PostgresStore::WriteStatusChange(const Referral& after, const Statu
           .Add(change.batch_id));
   if (!ok) return Failed(ok.error());
   return {};
+}
+
+namespace {
+
+// Values per look-up query, bound as one array.
+constexpr size_t kLookupBatch = 10'000;
+
+// REFERRAL_COLUMNS without the joins: bulk reads leave the campaign's name, the
+// referrer's email and created_at empty.
+#define BULK_REFERRAL_COLUMNS                                                               \
+  "SELECT r.id, r.campaign_id, '', r.referrer_id, NULL, r.name, r.email, r.external_id,"  \
+  " r.referral_code, r.coupon_code, r.note, r.status, " TS("r.qualified_at") ", "         \
+  TS("r.approved_at") ", " TS("r.denied_at") ", " TS("r.status_changed_at") ", NULL"      \
+  " FROM referrals r "
+
+const char* LookupCondition(LookupColumn column) {
+  switch (column) {
+    case LookupColumn::kEmail: return "r.email = ANY($1::text[])";
+    case LookupColumn::kExternalId: return "r.external_id = ANY($1::text[])";
+    case LookupColumn::kReferralCode: return "r.referral_code = ANY($1::text[])";
+    case LookupColumn::kCouponCode: return "r.coupon_code = ANY($1::text[])";
+  }
+  return "r.email = ANY($1::text[])";
+}
+
+void AppendOptionalTime(std::string& line, const std::optional<Micros>& t) {
+  if (t) line += FormatTimestamp(*t); else pg::AppendCopyNull(line);
+}
+
+}  // namespace
+
+// Rows come in id order, so that inside a write transaction each batch locks its
+// rows (FOR UPDATE, as LockReferral does) in one order whoever runs it.
+template <class T>
+Result<void> PostgresStore::LookUpInBatches(const char* where, std::span<const T> values,
+                                            std::vector<Referral>& out) {
+  std::string sql = fmt::format(BULK_REFERRAL_COLUMNS "WHERE {} ORDER BY r.id{}", where,
+                                in_transaction_ ? " FOR UPDATE" : "");
+  for (size_t start = 0; start < values.size(); start += kLookupBatch) {
+    auto batch = values.subspan(start, std::min(kLookupBatch, values.size() - start));
+    auto rows = conn_->Query(sql, Params().Add(std::string_view(pg::ArrayLiteral(batch))));
+    if (!rows) return Failed(rows.error());
+    for (int i = 0; i < rows->size(); ++i) out.push_back(ReadReferral(*rows, i));
+  }
+  return {};
+}
+
+Result<std::vector<Referral>> PostgresStore::FindReferralsByIds(std::span<const int64_t> ids) {
+  std::vector<Referral> out;
+  if (auto ok = LookUpInBatches("r.id = ANY($1::bigint[])", ids, out); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return out;
+}
+
+Result<std::vector<Referral>> PostgresStore::FindReferralsBy(LookupColumn column,
+                                                             std::span<const std::string> values) {
+  std::vector<Referral> out;
+  if (auto ok = LookUpInBatches(LookupCondition(column), values, out); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return out;
+}
+
+// Writes keep their order where it matters: a write that changes fields (email,
+// external id: unique in a campaign) is its own UPDATE, after every write before it.
+// Each run of status-only writes between them goes in one COPY and one UPDATE, where
+// a referral's last write in the run wins, as it would one statement at a time.
+Result<void> PostgresStore::WriteBulkChanges(std::span<const ReferralWrite> writes,
+                                             std::span<const StatusChange> history) {
+  if (writes.empty() && history.empty()) return {};
+  // bulk_status lives until the end of a transaction: outside one, make one.
+  std::optional<WriteTransaction> own;
+  if (!in_transaction_) {
+    auto tx = BeginWrite();
+    if (!tx) return std::unexpected(tx.error());
+    own.emplace(std::move(*tx));
+  }
+  size_t i = 0;
+  while (i < writes.size()) {
+    if (writes[i].fields_changed) {
+      if (auto ok = WriteFieldChange(writes[i]); !ok) return ok;
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    while (end < writes.size() && !writes[end].fields_changed) ++end;
+    if (auto ok = WriteStatusRun(writes.subspan(i, end - i)); !ok) return ok;
+    i = end;
+  }
+  if (auto ok = AppendHistory(history); !ok) return ok;
+  if (own) return own->Commit();
+  return {};
+}
+
+Result<void> PostgresStore::WriteStatusRun(std::span<const ReferralWrite> run) {
+  if (!bulk_status_ready_) {
+    if (auto ok = conn_->Exec(
+            "CREATE TEMP TABLE IF NOT EXISTS bulk_status (ord BIGINT, id BIGINT, status TEXT,"
+            " qualified_at TIMESTAMPTZ, approved_at TIMESTAMPTZ, denied_at TIMESTAMPTZ,"
+            " status_changed_at TIMESTAMPTZ) ON COMMIT DROP;"
+            " TRUNCATE bulk_status");
+        !ok) {
+      return Failed(ok.error());
+    }
+    bulk_status_ready_ = true;
+  }
+  std::string data;
+  data.reserve(run.size() * 120);
+  for (size_t k = 0; k < run.size(); ++k) {
+    const Referral& r = run[k].after;
+    data += std::to_string(k);
+    data += '\t';
+    data += std::to_string(r.id);
+    data += '\t';
+    data += StatusName(r.status);
+    data += '\t';
+    AppendOptionalTime(data, r.qualified_at);
+    data += '\t';
+    AppendOptionalTime(data, r.approved_at);
+    data += '\t';
+    AppendOptionalTime(data, r.denied_at);
+    data += '\t';
+    data += FormatTimestamp(r.status_changed_at);
+    data += '\n';
+  }
+  if (auto ok = conn_->Copy("COPY bulk_status (ord, id, status, qualified_at, approved_at,"
+                            " denied_at, status_changed_at) FROM STDIN",
+                            data);
+      !ok) {
+    return Failed(ok.error());
+  }
+  // The table is left empty for the next run.
+  if (auto ok = conn_->Exec(
+          "UPDATE referrals r SET status = w.status, qualified_at = w.qualified_at,"
+          " approved_at = w.approved_at, denied_at = w.denied_at,"
+          " status_changed_at = w.status_changed_at"
+          " FROM (SELECT DISTINCT ON (id) id, status, qualified_at, approved_at, denied_at,"
+          "       status_changed_at FROM bulk_status ORDER BY id, ord DESC) w"
+          " WHERE r.id = w.id;"
+          " TRUNCATE bulk_status");
+      !ok) {
+    return Failed(ok.error());
+  }
+  return {};
+}
+
+Result<void> PostgresStore::WriteFieldChange(const ReferralWrite& write) {
+  const Referral& after = write.after;
+  auto ok = conn_->Query(
+      "UPDATE referrals SET status = $1, qualified_at = $2, approved_at = $3, denied_at = $4,"
+      " status_changed_at = $5, name = $7, email = $8, external_id = $9, note = $10"
+      " WHERE id = $6",
+      Params()
+          .Add(StatusName(after.status))
+          .Add(OptTimeText(after.qualified_at))
+          .Add(OptTimeText(after.approved_at))
+          .Add(OptTimeText(after.denied_at))
+          .Add(std::string_view(FormatTimestamp(after.status_changed_at)))
+          .Add(after.id)
+          .Add(std::string_view(after.name))
+          .Add(std::string_view(after.email))
+          .Add(after.external_id)
+          .Add(std::string_view(after.note)));
+  if (!ok) return Failed(ok.error());
+  return {};
+}
+
+// One COPY; the rows take their ids, and so their order, as they come.
+Result<void> PostgresStore::AppendHistory(std::span<const StatusChange> history) {
+  if (history.empty()) return {};
+  std::string data;
+  data.reserve(history.size() * 100);
+  for (const StatusChange& c : history) {
+    data += std::to_string(c.referral_id);
+    data += '\t';
+    data += StatusName(c.from);
+    data += '\t';
+    data += StatusName(c.to);
+    data += '\t';
+    data += FormatTimestamp(c.at);
+    data += '\t';
+    data += SourceName(c.source);
+    data += '\t';
+    pg::AppendCopyField(data, c.actor);
+    data += '\t';
+    if (c.batch_id) data += std::to_string(*c.batch_id); else pg::AppendCopyNull(data);
+    data += '\n';
+  }
+  if (auto ok = conn_->Copy("COPY status_changes (referral_id, from_status, to_status, at, source,"
+                            " actor, batch_id) FROM STDIN",
+                            data);
+      !ok) {
+    return Failed(ok.error());
+  }
+  return {};
+}
+
+Result<int64_t> PostgresStore::CreateImport(const ImportRecord& record) {
+  auto rows = conn_->Query(
+      "INSERT INTO imports (kind, file_name, sha256, actor, started_at, counts)"
+      " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+      Params()
+          .Add(std::string_view(record.kind))
+          .Add(std::string_view(record.file_name))
+          .Add(std::string_view(record.sha256))
+          .Add(std::string_view(record.actor))
+          .Add(std::string_view(FormatTimestamp(record.started_at)))
+          .Add(std::string_view(record.counts.empty() ? "{}" : record.counts)));
+  if (!rows) return Failed(rows.error());
+  return rows->Int(0, 0);
+}
+
+Result<void> PostgresStore::FinishImport(const ImportRecord& record,
+                                         std::span<const RowError> errors) {
+  if (auto ok = conn_->Query(
+          "UPDATE imports SET finished_at = $1, counts = $2, sha256 = $4 WHERE id = $3",
+          Params()
+              .Add(std::string_view(FormatTimestamp(record.finished_at)))
+              .Add(std::string_view(record.counts))
+              .Add(record.id)
+              .Add(std::string_view(record.sha256)));
+      !ok) {
+    return Failed(ok.error());
+  }
+  if (errors.empty()) return {};
+  std::string data;
+  data.reserve(errors.size() * 80);
+  std::string import_id = std::to_string(record.id);
+  for (const RowError& e : errors) {
+    data += import_id;
+    data += '\t';
+    data += std::to_string(e.row);
+    data += '\t';
+    pg::AppendCopyField(data, e.column);
+    data += '\t';
+    pg::AppendCopyField(data, e.message);
+    data += '\n';
+  }
+  if (auto ok = conn_->Copy(
+          "COPY import_errors (import_id, file_row, column_name, message) FROM STDIN", data);
+      !ok) {
+    return Failed(ok.error());
+  }
+  return {};
+}
+
+Result<std::optional<ImportRecord>> PostgresStore::GetImport(int64_t id) {
+  auto rows = conn_->Query(
+      "SELECT id, kind, file_name, sha256, actor, " TS("started_at") ", " TS("finished_at")
+      ", counts FROM imports WHERE id = $1",
+      Params().Add(id));
+  if (!rows) return Failed(rows.error());
+  if (rows->size() == 0) return std::optional<ImportRecord>();
+  return ImportRecord{rows->Int(0, 0),  rows->Text(0, 1), rows->Text(0, 2),
+                      rows->Text(0, 3), rows->Text(0, 4), OptTime(*rows, 0, 5).value_or(0),
+                      OptTime(*rows, 0, 6).value_or(0), rows->Text(0, 7)};
+}
+
+// The table has no insertion counter: ctid, where one COPY put the rows, breaks ties
+// between errors of one row.
+Result<std::vector<RowError>> PostgresStore::ImportErrors(int64_t id) {
+  auto rows = conn_->Query(
+      "SELECT file_row, column_name, message FROM import_errors WHERE import_id = $1"
+      " ORDER BY file_row, ctid",
+      Params().Add(id));
+  if (!rows) return Failed(rows.error());
+  std::vector<RowError> out;
+  out.reserve(rows->size());
+  for (int i = 0; i < rows->size(); ++i) {
+    out.push_back({rows->Int(i, 0), rows->Text(i, 1), rows->Text(i, 2)});
+  }
+  return out;
 }
 
 Result<std::vector<StatusChange>> PostgresStore::History(int64_t referral_id) {

@@ -37,6 +37,17 @@ class PostgresStore final : public Store {
       std::string_view external_id, std::optional<int64_t> campaign_id) override;
   Result<ReferralPage> ListReferrals(const ReferralFilter& filter) override;
 
+  Result<std::vector<Referral>> FindReferralsByIds(std::span<const int64_t> ids) override;
+  Result<std::vector<Referral>> FindReferralsBy(LookupColumn column,
+                                                std::span<const std::string> values) override;
+  Result<void> WriteBulkChanges(std::span<const ReferralWrite> writes,
+                                std::span<const StatusChange> history) override;
+
+  Result<int64_t> CreateImport(const ImportRecord& record) override;
+  Result<void> FinishImport(const ImportRecord& record, std::span<const RowError> errors) override;
+  Result<std::optional<ImportRecord>> GetImport(int64_t id) override;
+  Result<std::vector<RowError>> ImportErrors(int64_t id) override;
+
   Result<void> WriteStatusChange(const Referral& after, const StatusChange& change) override;
   Result<std::vector<StatusChange>> History(int64_t referral_id) override;
 
@@ -51,9 +62,20 @@ class PostgresStore final : public Store {
   // The slow path of InsertReferrals, for a batch that holds a duplicate.
   Result<void> InsertSkippingDuplicates(size_t count, const std::string& rows,
                                         std::vector<DuplicateOf>& outcomes);
+  // Appends to `out` the referrals that `where`, a fixed condition on the array $1
+  // (e.g. "r.email = ANY($1::text[])"), selects for `values`: one query per batch.
+  template <class T>
+  Result<void> LookUpInBatches(const char* where, std::span<const T> values,
+                               std::vector<Referral>& out);
+  // WriteBulkChanges' steps: a run of status-only writes, one write with fields.
+  Result<void> WriteStatusRun(std::span<const ReferralWrite> run);
+  Result<void> WriteFieldChange(const ReferralWrite& write);
+  Result<void> AppendHistory(std::span<const StatusChange> history);
 
   std::unique_ptr<pg::Connection> conn_;
   bool in_transaction_ = false;
+  // Whether this transaction has created the temp table bulk_status (ON COMMIT DROP).
+  bool bulk_status_ready_ = false;
 };
 
 }  // namespace reftrack

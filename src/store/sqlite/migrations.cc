@@ -70,7 +70,31 @@ CREATE TABLE status_changes (
 CREATE INDEX status_changes_referral ON status_changes (referral_id, id);
 )sql";
 
-constexpr const char* kMigrations[] = {kV1};
+// Imports and qualify uploads, and the errors of each, so they can be downloaded
+// again. status_changes.batch_id names the import a change belongs to.
+constexpr const char* kV2 = R"sql(
+CREATE TABLE imports (
+  id           INTEGER PRIMARY KEY,
+  kind         TEXT NOT NULL CHECK (kind = 'import' OR kind = 'qualify_upload'),
+  file_name    TEXT NOT NULL,
+  sha256       TEXT NOT NULL,
+  actor        TEXT NOT NULL DEFAULT '',
+  started_at   TEXT NOT NULL,
+  finished_at  TEXT,
+  counts       TEXT NOT NULL DEFAULT '{}'
+);
+
+CREATE TABLE import_errors (
+  import_id    INTEGER NOT NULL REFERENCES imports(id),
+  file_row     INTEGER NOT NULL,
+  column_name  TEXT NOT NULL DEFAULT '',
+  message      TEXT NOT NULL
+);
+CREATE INDEX import_errors_import ON import_errors (import_id, file_row);
+CREATE INDEX status_changes_batch ON status_changes (batch_id) WHERE batch_id IS NOT NULL;
+)sql";
+
+constexpr const char* kMigrations[] = {kV1, kV2};
 
 }  // namespace
 

@@ -16,9 +16,10 @@ namespace {
 
 // How long a writer waits for another one before giving up.
 constexpr int kBusyTimeoutMs = 30'000;
-// Page cache per connection (negative: KiB). Large enough for a million-row load
-// to keep its indexes in memory; SQLite allocates it only as it is used.
-constexpr int kCacheKiB = 196'608;
+// Page cache per connection (KiB). Large enough for a million-row load to keep most
+// of its indexes in memory, small enough that a million-row import or preview stays
+// within 300 MB in all; SQLite allocates it only as it is used.
+constexpr int kCacheKiB = 131'072;
 
 #define REFERRAL_COLUMNS                                                                    \
   "SELECT r.id, r.campaign_id, c.name, r.referrer_id, m.email, r.name, r.email,"          \
@@ -437,9 +438,18 @@ Result<ReferralPage> SqliteStore::ListReferrals(const ReferralFilter& filter) {
 }
 
 Result<void> SqliteStore::WriteStatusChange(const Referral& after, const StatusChange& change) {
-  auto update = Cached(
-      "UPDATE referrals SET status = ?1, qualified_at = ?2, approved_at = ?3, denied_at = ?4,"
-      " status_changed_at = ?5 WHERE id = ?6");
+  if (auto ok = WriteReferral(ReferralWrite{after, false}); !ok) return ok;
+  return AppendHistory(change);
+}
+
+Result<void> SqliteStore::WriteReferral(const ReferralWrite& write) {
+  const Referral& after = write.after;
+  auto update = write.fields_changed
+                    ? Cached("UPDATE referrals SET status = ?1, qualified_at = ?2, approved_at = ?3,"
+                             " denied_at = ?4, status_changed_at = ?5, name = ?7, email = ?8,"
+                             " external_id = ?9, note = ?10 WHERE id = ?6")
+                    : Cached("UPDATE referrals SET status = ?1, qualified_at = ?2, approved_at = ?3,"
+                             " denied_at = ?4, status_changed_at = ?5 WHERE id = ?6");
   if (!update) return std::unexpected(update.error());
   Statement& u = **update;
   u.Bind(1, StatusName(after.status));
@@ -448,8 +458,16 @@ Result<void> SqliteStore::WriteStatusChange(const Referral& after, const StatusC
   u.Bind(4, OptTimeText(after.denied_at));
   u.Bind(5, std::string_view(FormatTimestamp(after.status_changed_at)));
   u.Bind(6, after.id);
-  if (auto ok = u.Run(); !ok) return ok;
+  if (write.fields_changed) {
+    u.BindStatic(7, after.name);
+    u.BindStatic(8, after.email);
+    u.Bind(9, after.external_id);
+    u.BindStatic(10, after.note);
+  }
+  return u.Run();
+}
 
+Result<void> SqliteStore::AppendHistory(const StatusChange& change) {
   auto insert = Cached(
       "INSERT INTO status_changes (referral_id, from_status, to_status, at, source, actor,"
       " batch_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -460,9 +478,168 @@ Result<void> SqliteStore::WriteStatusChange(const Referral& after, const StatusC
   i.Bind(3, StatusName(change.to));
   i.Bind(4, std::string_view(FormatTimestamp(change.at)));
   i.Bind(5, SourceName(change.source));
-  i.Bind(6, std::string_view(change.actor));
+  i.BindStatic(6, change.actor);
   i.Bind(7, change.batch_id);
   return i.Run();
+}
+
+// Writes go one statement each, in order: without a round trip per statement, this
+// is as fast as SQLite gets, and it keeps each step of a referral that a file
+// changes several times (an email moved away before another takes it).
+Result<void> SqliteStore::WriteBulkChanges(std::span<const ReferralWrite> writes,
+                                           std::span<const StatusChange> history) {
+  for (const ReferralWrite& w : writes) {
+    if (auto ok = WriteReferral(w); !ok) return ok;
+  }
+  for (const StatusChange& c : history) {
+    if (auto ok = AppendHistory(c); !ok) return ok;
+  }
+  return {};
+}
+
+namespace {
+
+// Values per look-up statement: an IN list of this many parameters, the last value
+// repeated to fill a short batch.
+constexpr size_t kLookupBatch = 256;
+
+#define BULK_REFERRAL_COLUMNS                                                              \
+  "SELECT r.id, r.campaign_id, '', r.referrer_id, NULL, r.name, r.email, r.external_id,"  \
+  " r.referral_code, r.coupon_code, r.note, r.status, r.qualified_at, r.approved_at,"      \
+  " r.denied_at, r.status_changed_at, NULL FROM referrals r "
+
+std::string LookupSql(std::string_view column) {
+  std::string sql = fmt::format(BULK_REFERRAL_COLUMNS "WHERE r.{} IN (", column);
+  for (size_t i = 0; i < kLookupBatch; ++i) sql += i ? ", ?" : "?";
+  return sql + ")";
+}
+
+const char* LookupSqlFor(std::optional<LookupColumn> column) {
+  static const std::string by_id = LookupSql("id");
+  static const std::string by_email = LookupSql("email");
+  static const std::string by_external_id = LookupSql("external_id");
+  static const std::string by_referral_code = LookupSql("referral_code");
+  static const std::string by_coupon_code = LookupSql("coupon_code");
+  if (!column) return by_id.c_str();
+  switch (*column) {
+    case LookupColumn::kEmail: return by_email.c_str();
+    case LookupColumn::kExternalId: return by_external_id.c_str();
+    case LookupColumn::kReferralCode: return by_referral_code.c_str();
+    case LookupColumn::kCouponCode: return by_coupon_code.c_str();
+  }
+  return by_id.c_str();
+}
+
+void BindValue(Statement& s, int index, int64_t v) { s.Bind(index, v); }
+void BindValue(Statement& s, int index, const std::string& v) { s.BindStatic(index, v); }
+
+}  // namespace
+
+template <class T>
+Result<void> SqliteStore::LookUpInBatches(const char* sql, std::span<const T> values,
+                                          std::vector<Referral>& out) {
+  if (values.empty()) return {};
+  auto stmt = Cached(sql);
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  for (size_t start = 0; start < values.size(); start += kLookupBatch) {
+    size_t n = std::min(kLookupBatch, values.size() - start);
+    for (size_t k = 0; k < kLookupBatch; ++k) {
+      BindValue(s, static_cast<int>(k + 1), values[start + std::min(k, n - 1)]);
+    }
+    auto rows = QueryReferrals(s);
+    if (!rows) return std::unexpected(rows.error());
+    std::move(rows->begin(), rows->end(), std::back_inserter(out));
+  }
+  return {};
+}
+
+Result<std::vector<Referral>> SqliteStore::FindReferralsByIds(std::span<const int64_t> ids) {
+  std::vector<Referral> out;
+  if (auto ok = LookUpInBatches(LookupSqlFor(std::nullopt), ids, out); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return out;
+}
+
+Result<std::vector<Referral>> SqliteStore::FindReferralsBy(LookupColumn column,
+                                                           std::span<const std::string> values) {
+  std::vector<Referral> out;
+  if (auto ok = LookUpInBatches(LookupSqlFor(column), values, out); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return out;
+}
+
+Result<int64_t> SqliteStore::CreateImport(const ImportRecord& record) {
+  auto stmt = Cached(
+      "INSERT INTO imports (kind, file_name, sha256, actor, started_at, counts)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  s.Bind(1, std::string_view(record.kind));
+  s.Bind(2, std::string_view(record.file_name));
+  s.Bind(3, std::string_view(record.sha256));
+  s.Bind(4, std::string_view(record.actor));
+  s.Bind(5, std::string_view(FormatTimestamp(record.started_at)));
+  s.Bind(6, std::string_view(record.counts.empty() ? "{}" : record.counts));
+  if (auto ok = s.Run(); !ok) return std::unexpected(ok.error());
+  return sqlite3_last_insert_rowid(db_->handle());
+}
+
+Result<void> SqliteStore::FinishImport(const ImportRecord& record,
+                                       std::span<const RowError> errors) {
+  auto update =
+      Cached("UPDATE imports SET finished_at = ?1, counts = ?2, sha256 = ?4 WHERE id = ?3");
+  if (!update) return std::unexpected(update.error());
+  (*update)->Bind(1, std::string_view(FormatTimestamp(record.finished_at)));
+  (*update)->Bind(2, std::string_view(record.counts));
+  (*update)->Bind(3, record.id);
+  (*update)->Bind(4, std::string_view(record.sha256));
+  if (auto ok = (*update)->Run(); !ok) return ok;
+  auto insert = Cached(
+      "INSERT INTO import_errors (import_id, file_row, column_name, message)"
+      " VALUES (?1, ?2, ?3, ?4)");
+  if (!insert) return std::unexpected(insert.error());
+  Statement& s = **insert;
+  for (const RowError& e : errors) {
+    s.Bind(1, record.id);
+    s.Bind(2, e.row);
+    s.BindStatic(3, e.column);
+    s.BindStatic(4, e.message);
+    if (auto ok = s.Run(); !ok) return ok;
+  }
+  return {};
+}
+
+Result<std::optional<ImportRecord>> SqliteStore::GetImport(int64_t id) {
+  auto stmt = Cached(
+      "SELECT id, kind, file_name, sha256, actor, started_at, finished_at, counts"
+      " FROM imports WHERE id = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, id);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<ImportRecord>();
+  if (rc != SQLITE_ROW) return std::unexpected(s.LastError());
+  return ImportRecord{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4),
+                      OptTime(s, 5).value_or(0), OptTime(s, 6).value_or(0), s.Text(7)};
+}
+
+Result<std::vector<RowError>> SqliteStore::ImportErrors(int64_t id) {
+  auto stmt = Cached(
+      "SELECT file_row, column_name, message FROM import_errors WHERE import_id = ?1"
+      " ORDER BY file_row, rowid");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, id);
+  std::vector<RowError> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Int(0), s.Text(1), s.Text(2)});
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  return out;
 }
 
 Result<std::vector<StatusChange>> SqliteStore::History(int64_t referral_id) {

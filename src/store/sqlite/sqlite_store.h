@@ -37,6 +37,17 @@ class SqliteStore final : public Store {
       std::string_view external_id, std::optional<int64_t> campaign_id) override;
   Result<ReferralPage> ListReferrals(const ReferralFilter& filter) override;
 
+  Result<std::vector<Referral>> FindReferralsByIds(std::span<const int64_t> ids) override;
+  Result<std::vector<Referral>> FindReferralsBy(LookupColumn column,
+                                                std::span<const std::string> values) override;
+  Result<void> WriteBulkChanges(std::span<const ReferralWrite> writes,
+                                std::span<const StatusChange> history) override;
+
+  Result<int64_t> CreateImport(const ImportRecord& record) override;
+  Result<void> FinishImport(const ImportRecord& record, std::span<const RowError> errors) override;
+  Result<std::optional<ImportRecord>> GetImport(int64_t id) override;
+  Result<std::vector<RowError>> ImportErrors(int64_t id) override;
+
   Result<void> WriteStatusChange(const Referral& after, const StatusChange& change) override;
   Result<std::vector<StatusChange>> History(int64_t referral_id) override;
 
@@ -52,6 +63,13 @@ class SqliteStore final : public Store {
   // string literal (its address is the cache key).
   Result<sqlite::Statement*> Cached(const char* sql);
   Result<std::vector<Referral>> QueryReferrals(sqlite::Statement& stmt);
+  // Runs `sql`, whose IN list has kLookupBatch parameters, over `values` in batches,
+  // appending the referrals found to `out`.
+  template <class T>
+  Result<void> LookUpInBatches(const char* sql, std::span<const T> values,
+                               std::vector<Referral>& out);
+  Result<void> WriteReferral(const ReferralWrite& write);
+  Result<void> AppendHistory(const StatusChange& change);
   void RestoreForeignKeys();
 
   std::unique_ptr<sqlite::Database> db_;
