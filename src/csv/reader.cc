@@ -49,6 +49,7 @@ struct Reader::Impl {
   uint64_t consumed_before_ = 0;  // input bytes preceding base_
   bool started_ = false;
   bool read_error_ = false;
+  std::function<void(std::string_view)> tap_;
   int64_t row_ = 0;
   int64_t line_ = 1;  // physical line of the next record
 
@@ -64,6 +65,7 @@ struct Reader::Impl {
     }
     base_ = pos_ = chunk_.get();
     end_ = base_ + n;
+    if (tap_) tap_(std::string_view(base_, n));
     return true;
   }
 
@@ -216,7 +218,7 @@ struct Reader::Impl {
     if (!read_error_) return value;
     read_error_ = false;
     file_ = nullptr;  // give up on the stream; later calls report the end
-    return std::unexpected(ParseError{row_, line_, 0, "read error"});
+    return std::unexpected(ParseError{row_, line_, 0, "the file could not be read", true});
   }
 };
 
@@ -233,6 +235,8 @@ Reader::Reader(std::string_view text) : impl_(std::make_unique<Impl>()) {
 Reader::~Reader() = default;
 
 std::expected<bool, ParseError> Reader::Next(Record& record) { return impl_->Next(record); }
+
+void Reader::SetTap(std::function<void(std::string_view)> tap) { impl_->tap_ = std::move(tap); }
 
 uint64_t Reader::bytes_read() const {
   return impl_->consumed_before_ + static_cast<uint64_t>(impl_->pos_ - impl_->base_);

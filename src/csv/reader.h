@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +34,9 @@ struct ParseError {
   int64_t line = 0;
   int64_t column = 0;  // 1-based field index where the problem is
   std::string message;  // e.g. "unexpected quote in an unquoted field"
+  // The file itself could not be read: nothing after this is known, so the file as
+  // a whole has failed, not one record.
+  bool read_failed = false;
 };
 
 class Reader {
@@ -51,6 +55,10 @@ class Reader {
 
   // Bytes consumed so far, for progress reporting.
   uint64_t bytes_read() const;
+
+  // For a file reader: `tap` sees every block of bytes as it is read from the file,
+  // in order (e.g. to hash the file in the same pass).
+  void SetTap(std::function<void(std::string_view)> tap);
 
  private:
   struct Impl;

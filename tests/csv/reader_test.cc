@@ -270,7 +270,8 @@ TEST(ReaderFileTest, ReadErrorIsReported) {
   Record record;
   auto next = reader.Next(record);
   ASSERT_FALSE(next);
-  EXPECT_EQ(next.error().message, "read error");
+  EXPECT_TRUE(next.error().read_failed);
+  EXPECT_EQ(next.error().message, "the file could not be read");
   EXPECT_EQ(reader.Next(record), false);
 }
 
