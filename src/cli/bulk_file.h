@@ -1,4 +1,6 @@
-// Opening a bulk file for the CLI: its size (for the progress bar) and a CSV reader.
+// Opening a bulk file for the CLI: its size (for the progress bar), a CSV reader, and
+// the SHA-256 of the bytes the reader has read (for the import's record), hashed in
+// the same pass. "-" reads standard input.
 #pragma once
 
 #include <cstdio>
@@ -6,6 +8,7 @@
 #include <string>
 
 #include "csv/reader.h"
+#include "util/sha256.h"
 #include "util/result.h"
 
 namespace reftrack::cli {
@@ -19,11 +22,15 @@ class BulkFile {
 
   csv::Reader& reader() { return *reader_; }
   uint64_t size() const { return size_; }
+  // The digest of everything read so far: ask once the reader has reached the end.
+  std::string sha256();
 
  private:
   BulkFile(std::FILE* file, uint64_t size);
   std::FILE* file_;
   uint64_t size_;
+  Sha256 hash_;
+  std::string digest_;
   std::unique_ptr<csv::Reader> reader_;
 };
 

@@ -47,5 +47,6 @@ void RequireCommand(CLI::App* group);
 void AddCampaignCommands(CLI::App& app, Context& ctx);
 void AddMemberCommands(CLI::App& app, Context& ctx);
 void AddReferralCommands(CLI::App& app, Context& ctx);
+void AddImportCommands(CLI::App& app, Context& ctx);
 
 }  // namespace reftrack::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   AddCampaignCommands(app, ctx);
   AddMemberCommands(app, ctx);
   AddReferralCommands(app, ctx);
+  AddImportCommands(app, ctx);
   RequireCommand(&app);
 
   try {

@@ -13,9 +13,11 @@ CsvHeader CsvHeader::Match(const std::vector<std::string>& header,
   CsvHeader h;
   h.width_ = header.size();
   for (size_t i = 0; i < header.size(); ++i) {
-    std::string name = LowerAscii(Trim(header[i]));
-    if (i == 0 && name.starts_with("\xEF\xBB\xBF")) name.erase(0, 3);
+    std::string_view raw = Trim(header[i]);
+    if (i == 0 && raw.starts_with("\xEF\xBB\xBF")) raw = Trim(raw.substr(3));
+    std::string name = LowerAscii(raw);
     bool is_known = std::find(known.begin(), known.end(), name) != known.end();
+    h.names_.push_back(is_known ? name : std::string(raw));
     bool seen = h.Index(name) >= 0;
     if (is_known && seen) {
       h.warnings_.push_back(
@@ -23,8 +25,8 @@ CsvHeader CsvHeader::Match(const std::vector<std::string>& header,
     } else if (is_known) {
       h.columns_.emplace_back(name, static_cast<int>(i));
     } else {
-      h.warnings_.push_back(fmt::format("unknown column \"{}\" (column {}) is ignored",
-                                        Trim(header[i]), i + 1));
+      h.warnings_.push_back(fmt::format("unknown column \"{}\" (column {}) is ignored", raw,
+                                        i + 1));
     }
   }
   return h;
@@ -46,6 +48,62 @@ Result<void> CsvHeader::Require(const std::vector<std::string_view>& names) cons
   }
   if (missing.empty()) return {};
   return Fail(ErrorCode::kInvalidInput, fmt::format("the header has no column {}", missing));
+}
+
+namespace {
+constexpr int64_t kProgressEveryRows = 16384;
+}
+
+Result<CsvHeader> ReadHeader(csv::Reader& reader, const std::vector<std::string_view>& known) {
+  csv::Record record;
+  auto first = reader.Next(record);
+  if (!first) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("row 1 (the header) is not valid CSV: {}", first.error().message));
+  }
+  if (!*first || record.blank) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("the file has no header; the first row must name the columns: {}",
+                            fmt::join(known, ",")));
+  }
+  return CsvHeader::Match(record.fields, known);
+}
+
+Result<void> ForEachDataRow(csv::Reader& reader, const CsvHeader& header, int64_t& rows,
+                            std::vector<RowError>& errors, const ProgressFn& progress,
+                            const std::function<Result<void>(const csv::Record&)>& on_row) {
+  csv::Record record;
+  while (true) {
+    auto next = reader.Next(record);
+    if (!next) {
+      const csv::ParseError& e = next.error();
+      if (e.read_failed) {
+        return Fail(ErrorCode::kInvalidInput, fmt::format("row {}: {}", e.row, e.message));
+      }
+      ++rows;
+      errors.push_back({e.row, std::string(header.NameAt(e.column - 1)),
+                        fmt::format("malformed CSV: {} (column {})", e.message, e.column)});
+      continue;
+    }
+    if (!*next) break;
+    if (record.blank) continue;
+    ++rows;
+    if (progress && rows % kProgressEveryRows == 0) progress(reader.bytes_read());
+    if (record.fields.size() != header.width()) {
+      errors.push_back({record.row, "",
+                        fmt::format("the row has {} fields but the header has {}",
+                                    record.fields.size(), header.width())});
+      continue;
+    }
+    if (auto ok = on_row(record); !ok) return ok;
+  }
+  if (progress) progress(reader.bytes_read());
+  return {};
+}
+
+void SortByRow(std::vector<RowError>& errors) {
+  std::stable_sort(errors.begin(), errors.end(),
+                   [](const RowError& a, const RowError& b) { return a.row < b.row; });
 }
 
 }  // namespace reftrack

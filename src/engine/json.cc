@@ -76,15 +76,34 @@ json ToJson(const ListResult& list) {
           {"next_cursor", list.next_cursor.empty() ? json(nullptr) : json(list.next_cursor)}};
 }
 
-json ToJson(const LoadReport& report) {
-  json errors = json::array();
-  for (const RowError& e : report.errors) {
-    errors.push_back({{"row", e.row}, {"column", e.column}, {"message", e.message}});
+json ToJson(const std::vector<RowError>& errors) {
+  json out = json::array();
+  for (const RowError& e : errors) {
+    out.push_back({{"row", e.row}, {"column", e.column}, {"message", e.message}});
   }
+  return out;
+}
+
+json ToJson(const ImportReport& report) {
+  json transitions = json::object();
+  for (const auto& [t, n] : report.transitions) transitions[t] = n;
+  json j = {{"rows", report.rows},
+            {"changed", report.changed},
+            {"unchanged", report.unchanged},
+            {"error_count", report.errors.size()},
+            {"errors", ToJson(report.errors)},
+            {"warnings", report.warnings},
+            {"transitions", std::move(transitions)},
+            {"applied", report.applied}};
+  if (report.import_id) j["import_id"] = *report.import_id;
+  return j;
+}
+
+json ToJson(const LoadReport& report) {
   return {{"rows", report.rows},
           {"created", report.created},
           {"error_count", report.errors.size()},
-          {"errors", std::move(errors)},
+          {"errors", ToJson(report.errors)},
           {"warnings", report.warnings},
           {"applied", true}};
 }

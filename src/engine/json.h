@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/bulk_update.h"
 #include "engine/engine.h"
 #include "engine/referral_loader.h"
 
@@ -17,6 +18,9 @@ nlohmann::json ToJson(const ReferralDetails& details);
 nlohmann::json ToJson(const StatusChange& change);
 nlohmann::json ToJson(const StatusChangeOutcome& outcome);
 nlohmann::json ToJson(const ListResult& list);
+nlohmann::json ToJson(const std::vector<RowError>& errors);
 nlohmann::json ToJson(const LoadReport& report);
+// `import`: the fields of SPEC §5, and the import's id once applied.
+nlohmann::json ToJson(const ImportReport& report);
 
 }  // namespace reftrack

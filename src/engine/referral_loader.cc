@@ -15,63 +15,22 @@ namespace {
 // Rows handed to the store at once: large enough to amortize, small enough to keep
 // memory flat.
 constexpr size_t kBatchSize = 16384;
-constexpr int64_t kProgressEveryRows = 16384;
 
-// Reads the header (row 1), refuses it without `required`, then calls `on_row` for
-// each data row of the header's width. Malformed and wrong-width rows become errors.
-Result<void> ForEachDataRow(csv::Reader& reader, const std::vector<std::string_view>& known,
-                            const std::vector<std::string_view>& required, LoadReport& report,
-                            const ProgressFn& progress,
-                            const std::function<Result<void>(const CsvHeader&,
-                                                             const csv::Record&)>& on_row) {
-  csv::Record record;
-  auto first = reader.Next(record);
-  if (!first) {
-    return Fail(ErrorCode::kInvalidInput,
-                fmt::format("row 1 (the header) is not valid CSV: {}", first.error().message));
-  }
-  if (!*first || record.blank) {
-    return Fail(ErrorCode::kInvalidInput,
-                fmt::format("the file has no header; the first row must name the columns: {}",
-                            fmt::join(known, ",")));
-  }
-  CsvHeader header = CsvHeader::Match(record.fields, known);
-  if (auto ok = header.Require(required); !ok) {
+// Reads the header, refuses it without `required`, then hands each good row to `on_row`.
+Result<void> ReadRows(csv::Reader& reader, const std::vector<std::string_view>& known,
+                      const std::vector<std::string_view>& required, LoadReport& report,
+                      const ProgressFn& progress,
+                      const std::function<Result<void>(const CsvHeader&, const csv::Record&)>& on_row) {
+  auto header = ReadHeader(reader, known);
+  if (!header) return std::unexpected(header.error());
+  if (auto ok = header->Require(required); !ok) {
     return Fail(ErrorCode::kInvalidInput,
                 fmt::format("{}; the first row must name the columns: {}", ok.error().message,
                             fmt::join(known, ",")));
   }
-  report.warnings = header.warnings();
-
-  while (true) {
-    auto next = reader.Next(record);
-    if (!next) {
-      ++report.rows;
-      report.errors.push_back({next.error().row, "",
-                               fmt::format("malformed CSV: {} (column {})", next.error().message,
-                                           next.error().column)});
-      continue;
-    }
-    if (!*next) break;
-    if (record.blank) continue;
-    ++report.rows;
-    if (progress && report.rows % kProgressEveryRows == 0) progress(reader.bytes_read());
-    if (record.fields.size() != header.width()) {
-      report.errors.push_back(
-          {record.row, "",
-           fmt::format("the row has {} fields but the header has {}", record.fields.size(),
-                       header.width())});
-      continue;
-    }
-    if (auto ok = on_row(header, record); !ok) return ok;
-  }
-  if (progress) progress(reader.bytes_read());
-  return {};
-}
-
-void SortErrors(LoadReport& report) {
-  std::stable_sort(report.errors.begin(), report.errors.end(),
-                   [](const RowError& a, const RowError& b) { return a.row < b.row; });
+  report.warnings = header->warnings();
+  return ForEachDataRow(reader, *header, report.rows, report.errors, progress,
+                        [&](const csv::Record& record) { return on_row(*header, record); });
 }
 
 }  // namespace
@@ -133,13 +92,13 @@ Result<LoadReport> LoadReferrals(Engine& engine, csv::Reader& reader, const Prog
     return {};
   };
 
-  if (auto ok = ForEachDataRow(reader, kColumns, {"campaign", "email"}, report, progress, on_row);
+  if (auto ok = ReadRows(reader, kColumns, {"campaign", "email"}, report, progress, on_row);
       !ok) {
     return std::unexpected(ok.error());
   }
   if (auto ok = flush(); !ok) return std::unexpected(ok.error());
   if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
-  SortErrors(report);
+  SortByRow(report.errors);
   return report;
 }
 
@@ -192,12 +151,12 @@ Result<LoadReport> LoadMembers(Engine& engine, csv::Reader& reader, const Progre
     }
     return {};
   };
-  if (auto ok = ForEachDataRow(reader, kColumns, {"campaign", "email"}, report, progress, on_row);
+  if (auto ok = ReadRows(reader, kColumns, {"campaign", "email"}, report, progress, on_row);
       !ok) {
     return std::unexpected(ok.error());
   }
   if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
-  SortErrors(report);
+  SortByRow(report.errors);
   return report;
 }
 

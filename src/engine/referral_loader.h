@@ -11,15 +11,10 @@
 #include <vector>
 
 #include "csv/reader.h"
+#include "engine/csv_header.h"
 #include "engine/engine.h"
 
 namespace reftrack {
-
-struct RowError {
-  int64_t row = 0;      // as a spreadsheet shows it: the header is row 1
-  std::string column;   // the column at fault, or empty for the whole row
-  std::string message;
-};
 
 struct LoadReport {
   int64_t rows = 0;     // data rows read (blank lines not counted)
@@ -27,9 +22,6 @@ struct LoadReport {
   std::vector<RowError> errors;
   std::vector<std::string> warnings;
 };
-
-// Called now and then with the bytes read so far.
-using ProgressFn = std::function<void(uint64_t bytes_read)>;
 
 // Refuses the whole file (nothing created) when its header lacks a required column.
 Result<LoadReport> LoadReferrals(Engine& engine, csv::Reader& reader, const ProgressFn& progress);

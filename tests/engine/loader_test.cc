@@ -51,7 +51,7 @@ TEST_P(LoaderTest, ValidRowsAreCreatedAndBadRowsReported) {
   std::vector<std::pair<int64_t, std::string>> got;
   for (const RowError& e : report->errors) got.emplace_back(e.row, e.column);
   std::vector<std::pair<int64_t, std::string>> want = {
-      {3, ""},           {6, "campaign"},       {7, "email"},  {8, "referrer_email"},
+      {3, "email"},      {6, "campaign"},       {7, "email"},  {8, "referrer_email"},
       {9, "referrer_email"}, {10, "email"}, {11, "external_id"}, {12, ""}, {13, ""}};
   EXPECT_EQ(got, want);
   for (const RowError& e : report->errors) EXPECT_FALSE(e.message.empty());

@@ -1,0 +1,114 @@
+// reftrack import FILE [--dry-run]   the bulk status update of SPEC §4.1
+// reftrack import errors ID           an earlier import's errors again, as CSV
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "cli/bulk_file.h"
+#include "cli/common.h"
+#include "cli/progress.h"
+#include "csv/writer.h"
+#include "engine/bulk_update.h"
+#include "engine/json.h"
+
+namespace reftrack::cli {
+
+namespace {
+
+constexpr size_t kErrorsShown = 20;
+
+void PrintReport(const std::string& path, const ImportReport& r) {
+  for (const std::string& w : r.warnings) fmt::print(stderr, "warning: {}\n", w);
+  if (r.applied) {
+    fmt::print("Imported {} (import {}): {} rows read, {} changed, {} unchanged, {} errors\n", path,
+               r.import_id.value_or(0), r.rows, r.changed, r.unchanged, r.errors.size());
+  } else {
+    fmt::print(
+        "Preview of {} (nothing changed): {} rows read, {} would change, {} unchanged, {} errors\n",
+        path, r.rows, r.changed, r.unchanged, r.errors.size());
+  }
+  for (const auto& [transition, count] : r.transitions) {
+    fmt::print("  {:<22} {}\n", transition, count);
+  }
+  for (size_t i = 0; i < r.errors.size() && i < kErrorsShown; ++i) {
+    const RowError& e = r.errors[i];
+    fmt::print("  row {}{}: {}\n", e.row, e.column.empty() ? "" : fmt::format(" ({})", e.column),
+               e.message);
+  }
+  if (r.errors.size() > kErrorsShown) {
+    fmt::print("  ... and {} more (use --json for all{})\n", r.errors.size() - kErrorsShown,
+               r.import_id ? fmt::format(", or reftrack import errors {}", *r.import_id) : "");
+  }
+}
+
+void RunImport(Context& ctx, const std::string& path, bool dry_run) {
+  auto file = BulkFile::Open(path);
+  if (!file) return ReportError(ctx, file.error());
+  auto session = OpenSession(ctx);
+  if (!session) return;
+  ProgressBar bar(fmt::format("{} {}", dry_run ? "Previewing" : "Importing", path),
+                  (*file)->size());
+  ProgressFn progress = [&bar](uint64_t done) { bar.Update(done); };
+  std::string name = path == "-" ? "-" : std::filesystem::path(path).filename().string();
+  auto report =
+      dry_run ? PreviewImport(*session->engine, (*file)->reader(), progress)
+              : ApplyImport(*session->engine, (*file)->reader(),
+                            ImportSource{name, CliActor(), [&file] { return (*file)->sha256(); }},
+                            progress);
+  bar.Finish();
+  if (!report) {
+    return ReportError(ctx, Error{report.error().code, fmt::format("{}: {}; nothing was changed",
+                                                                   path, report.error().message)});
+  }
+  if (ctx.json) return PrintJson(ToJson(*report));
+  PrintReport(path, *report);
+}
+
+void PrintImportErrors(Context& ctx, int64_t id) {
+  auto session = OpenSession(ctx);
+  if (!session) return;
+  auto record = session->store->GetImport(id);
+  if (!record) return ReportError(ctx, record.error());
+  if (!*record)
+    return ReportError(ctx, Error{ErrorCode::kNotFound, fmt::format("no import {}", id)});
+  auto errors = session->store->ImportErrors(id);
+  if (!errors) return ReportError(ctx, errors.error());
+  if (ctx.json) {
+    return PrintJson({{"import_id", id},
+                      {"file_name", (*record)->file_name},
+                      {"sha256", (*record)->sha256},
+                      {"errors", ToJson(*errors)}});
+  }
+  std::fputs(csv::Line({"row", "column", "message"}).c_str(), stdout);
+  for (const RowError& e : *errors) {
+    std::fputs(csv::Line({std::to_string(e.row), e.column, e.message}).c_str(), stdout);
+  }
+}
+
+}  // namespace
+
+void AddImportCommands(CLI::App& app, Context& ctx) {
+  CLI::App* import = app.add_subcommand(
+      "import",
+      "bulk status update from a CSV file with a header (referralkey_id, referralkey_externalid "
+      "or referralkey_email; status, name, email, external_id, note; campaign)");
+  auto path = std::make_shared<std::string>();
+  auto dry_run = std::make_shared<bool>(false);
+  import->add_option("FILE", *path, "the CSV file ('-' for stdin)");
+  import->add_flag("--dry-run", *dry_run,
+                   "preview: read the whole file and report what would change, changing nothing");
+
+  auto id = std::make_shared<int64_t>(0);
+  CLI::App* errors = import->add_subcommand("errors", "an earlier import's errors, as CSV");
+  errors->add_option("ID", *id, "the import's id, from its report")->required();
+  errors->callback([&ctx, id] { PrintImportErrors(ctx, *id); });
+
+  import->callback([&ctx, import, path, dry_run] {
+    if (!import->get_subcommands().empty()) return;
+  if (path->empty()) throw CLI::RequiredError("FILE");
+  RunImport(ctx, *path, *dry_run);
+});
+}  // namespace reftrack::cli
+
+}  // namespace reftrack::cli

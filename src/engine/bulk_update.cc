@@ -1,0 +1,613 @@
+#include "engine/bulk_update.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "domain/normalize.h"
+#include "domain/transition.h"
+
+namespace reftrack {
+
+namespace {
+
+// Rows planned together: their referrals are looked up in a few batched queries and
+// written in id order, so a large chunk reads and writes the table's pages in order.
+constexpr size_t kChunkRows = 65536;
+
+// One data row of the file, parsed and normalized; empty cells change nothing.
+struct UpdateRow {
+  int64_t row = 0;
+  std::optional<int64_t> key_id;
+  std::string key_external_id;
+  std::string key_email;
+  std::optional<int64_t> campaign_id;
+  std::optional<Status> status;
+  std::optional<std::string> name;
+  std::optional<std::string> email;
+  std::optional<std::string> external_id;
+  std::optional<std::string> note;
+};
+
+// In a preview, what an earlier row made of a referral's status, which the store does
+// not hold, packed in a byte: a million changed referrals cost a few tens of MB. The
+// plan needs no more: a row's outcome depends on the status and on whether the
+// referral was ever qualified, not on the timestamps. (An import writes each chunk
+// before reading the next, so there the store holds it and nothing is kept.)
+struct Touched {
+  explicit Touched(const Referral& r)
+      : bits(static_cast<uint8_t>(static_cast<int>(r.status) | (r.ever_qualified() ? 4 : 0))) {}
+  Status status() const { return static_cast<Status>(bits & 3); }
+  bool ever_qualified() const { return (bits & 4) != 0; }
+  uint8_t bits;
+};
+
+class BulkUpdatePlan {
+ public:
+  // With `import_id`, valid rows are written (inside the caller's transaction) as
+  // each chunk is planned; without, nothing is written.
+  BulkUpdatePlan(Engine& engine, const CsvHeader& header, ImportReport& report,
+                 std::optional<int64_t> import_id, std::string actor)
+      : store_(engine.store()),
+        report_(report),
+        at_(engine.Now()),
+        import_id_(import_id),
+        actor_(std::move(actor)) {
+    col_id_ = header.Index("referralkey_id");
+    col_external_id_key_ = header.Index("referralkey_externalid");
+    col_email_key_ = header.Index("referralkey_email");
+    col_campaign_ = header.Index("campaign");
+    col_status_ = header.Index("status");
+    col_name_ = header.Index("name");
+    col_email_ = header.Index("email");
+    col_external_id_ = header.Index("external_id");
+    col_note_ = header.Index("note");
+  }
+
+  Result<void> LoadCampaigns() {
+    auto campaigns = store_.ListCampaigns();
+    if (!campaigns) return std::unexpected(campaigns.error());
+    for (const Campaign& c : *campaigns) {
+      campaign_ids_.emplace(c.name, c.id);
+      campaign_names_.emplace(c.id, c.name);
+    }
+    return {};
+  }
+
+  Result<void> Add(const csv::Record& record) {
+    UpdateRow row;
+    if (!Parse(record, row)) return {};
+    chunk_rows_.push_back(std::move(row));
+    if (chunk_rows_.size() >= kChunkRows) return PlanChunk();
+    return {};
+  }
+
+  Result<void> Finish() {
+    if (auto ok = PlanChunk(); !ok) return ok;
+    for (Status from : kAllStatuses) {
+      for (Status to : kAllStatuses) {
+        if (int64_t n = transitions_[static_cast<int>(from)][static_cast<int>(to)]; n > 0) {
+          report_.transitions[fmt::format("{}->{}", StatusName(from), StatusName(to))] = n;
+        }
+      }
+    }
+    return {};
+  }
+
+ private:
+  void RowError(int64_t row, std::string_view column, std::string message) {
+    report_.errors.push_back({row, std::string(column), std::move(message)});
+  }
+
+  std::string_view Cell(const csv::Record& record, int column) const {
+    return Trim(FieldAt(record.fields, column));
+  }
+
+  // Reads one row's cells; a cell that cannot be what its column holds is the row's
+  // error, and the row is skipped.
+  bool Parse(const csv::Record& record, UpdateRow& row) {
+    row.row = record.row;
+    if (std::string_view id = Cell(record, col_id_); !id.empty()) {
+      int64_t value = 0;
+      auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), value);
+      if (ec != std::errc() || end != id.data() + id.size() || value <= 0) {
+        RowError(row.row, "referralkey_id",
+                 fmt::format("\"{}\" is not a referral id (a whole number)", id));
+        return false;
+      }
+      row.key_id = value;
+    }
+    row.key_external_id = NormalizeCode(Cell(record, col_external_id_key_));
+    row.key_email = NormalizeEmail(Cell(record, col_email_key_));
+    if (!row.key_id && row.key_external_id.empty() && row.key_email.empty()) {
+      RowError(row.row, "",
+               "the row names no referral: fill referralkey_id, referralkey_externalid or "
+               "referralkey_email");
+      return false;
+    }
+    if (std::string_view campaign = Cell(record, col_campaign_); !campaign.empty()) {
+      auto it = campaign_ids_.find(std::string(campaign));
+      if (it == campaign_ids_.end()) {
+        RowError(row.row, "campaign", fmt::format("campaign \"{}\" does not exist", campaign));
+        return false;
+      }
+      row.campaign_id = it->second;
+    }
+    if (std::string_view status = Cell(record, col_status_); !status.empty()) {
+      row.status = ParseStatus(status);
+      if (!row.status) {
+        RowError(row.row, "status",
+                 fmt::format("\"{}\" is not a status; use pending, qualified, approved or denied",
+                             status));
+        return false;
+      }
+    }
+    if (std::string_view name = Cell(record, col_name_); !name.empty()) row.name = name;
+    if (std::string_view note = Cell(record, col_note_); !note.empty()) row.note = note;
+    if (std::string_view email = Cell(record, col_email_); !email.empty()) {
+      row.email = NormalizeEmail(email);
+      if (!IsValidEmail(*row.email)) {
+        RowError(row.row, "email", fmt::format("\"{}\" is not a valid email address", email));
+        return false;
+      }
+    }
+    if (std::string_view external_id = Cell(record, col_external_id_); !external_id.empty()) {
+      row.external_id = NormalizeCode(external_id);
+    }
+    return true;
+  }
+
+  // Looks up every referral the chunk's rows name (and every email or external id
+  // they would take), then plans the rows in order and, in an import, writes them.
+  Result<void> PlanChunk() {
+    if (chunk_rows_.empty()) return {};
+    if (auto ok = LookUpChunk(); !ok) return ok;
+    for (const UpdateRow& row : chunk_rows_) {
+      if (auto ok = PlanRow(row); !ok) return ok;
+    }
+    chunk_rows_.clear();
+    chunk_.clear();
+    by_email_.clear();
+    by_external_id_.clear();
+    if (!import_id_) return {};
+    // The store now holds what the chunk's rows did, emails and external ids too.
+    moved_email_.clear();
+    moved_external_id_.clear();
+    // Status changes of different referrals commute, so they go in id order (each
+    // referral's own steps keep theirs). Field changes do not: one row may free an
+    // email that a later row gives another referral, so those keep the file's order.
+    if (std::none_of(writes_.begin(), writes_.end(),
+                     [](const ReferralWrite& w) { return w.fields_changed; })) {
+      std::stable_sort(
+          writes_.begin(), writes_.end(),
+          [](const ReferralWrite& a, const ReferralWrite& b) { return a.after.id < b.after.id; });
+      std::stable_sort(history_.begin(), history_.end(),
+                       [](const StatusChange& a, const StatusChange& b) {
+                         return a.referral_id < b.referral_id;
+                       });
+    }
+    auto written = store_.WriteBulkChanges(writes_, history_);
+    writes_.clear();
+    history_.clear();
+    return written;
+  }
+
+  Result<void> LookUpChunk() {
+    std::vector<int64_t> ids;
+    emails_.clear();
+    external_ids_.clear();
+    for (const UpdateRow& row : chunk_rows_) {
+      if (row.key_id) ids.push_back(*row.key_id);
+      if (!row.key_email.empty()) emails_.push_back(row.key_email);
+      if (row.email) emails_.push_back(*row.email);
+      if (!row.key_external_id.empty()) external_ids_.push_back(row.key_external_id);
+      if (row.external_id) external_ids_.push_back(*row.external_id);
+    }
+    auto unique = [](auto& v) {
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+    };
+    unique(ids);
+    unique(emails_);
+    unique(external_ids_);
+    auto keep = [this](Result<std::vector<Referral>> found) -> Result<void> {
+      if (!found) return std::unexpected(found.error());
+      for (Referral& r : *found) {
+        int64_t id = r.id;
+        auto [it, inserted] = chunk_.try_emplace(id, std::move(r));
+        if (inserted) WithEarlierRows(it->second);
+      }
+      return {};
+    };
+    if (auto ok = keep(store_.FindReferralsByIds(ids)); !ok) return ok;
+    if (auto ok = keep(store_.FindReferralsBy(LookupColumn::kEmail, emails_)); !ok) return ok;
+    if (auto ok = keep(store_.FindReferralsBy(LookupColumn::kExternalId, external_ids_)); !ok) {
+      return ok;
+    }
+    // Index the referrals read by the looked-up values they hold (views into emails_
+    // and external_ids_, which outlive the chunk's planning).
+    auto index = [](const std::vector<std::string>& values, std::string_view value, int64_t id,
+                    auto& by) {
+      auto it = std::lower_bound(values.begin(), values.end(), value);
+      if (it != values.end() && *it == value) by.emplace(std::string_view(*it), id);
+    };
+    for (const auto& [id, r] : chunk_) {
+      index(emails_, r.email, id, by_email_);
+      if (r.external_id) index(external_ids_, *r.external_id, id, by_external_id_);
+    }
+    return {};
+  }
+
+  // Brings a referral read from the store up to what earlier rows made of it.
+  void WithEarlierRows(Referral& r) const {
+    if (auto e = edited_.find(r.id); e != edited_.end()) {
+      r = *e->second;
+      return;
+    }
+    auto it = touched_.find(r.id);
+    if (it == touched_.end()) return;
+    r.status = it->second.status();
+    if (it->second.ever_qualified() && !r.qualified_at) r.qualified_at = at_;
+  }
+
+  // The referral `id` as earlier rows left it, or null when the chunk did not read it
+  // (then no row of the chunk names it).
+  Referral* Current(int64_t id) {
+    auto it = chunk_.find(id);
+    if (it != chunk_.end()) return &it->second;
+    auto e = edited_.find(id);
+    if (e == edited_.end()) return nullptr;
+    return &chunk_.emplace(id, *e->second).first->second;
+  }
+
+  // Referrals whose email (or external id) is `value` now, in `campaign_id` or any.
+  // The result is valid until the next call.
+  const std::vector<int64_t>& Holding(bool email, const std::string& value,
+                                      std::optional<int64_t> campaign_id) {
+    holding_.clear();
+    auto consider = [&](int64_t id) {
+      if (std::find(holding_.begin(), holding_.end(), id) != holding_.end()) return;
+      const Referral* r = Current(id);
+      if (r == nullptr || (campaign_id && r->campaign_id != *campaign_id)) return;
+      if (email ? r->email == value : r->external_id == value) holding_.push_back(id);
+    };
+    auto& index = email ? by_email_ : by_external_id_;
+    for (auto [it, end] = index.equal_range(value); it != end; ++it) consider(it->second);
+    auto& moved = email ? moved_email_ : moved_external_id_;
+    if (auto it = moved.find(value); it != moved.end()) {
+      for (int64_t id : it->second) consider(id);
+    }
+    std::sort(holding_.begin(), holding_.end());
+    return holding_;
+  }
+
+  std::string CampaignList(const std::vector<int64_t>& ids) {
+    std::string out;
+    for (int64_t id : ids) {
+      out += out.empty() ? "" : ", ";
+      out += fmt::format("\"{}\"", campaign_names_[Current(id)->campaign_id]);
+    }
+    return out;
+  }
+
+  std::string InCampaign(std::optional<int64_t> campaign_id) {
+    if (!campaign_id) return "";
+    return fmt::format(" in campaign \"{}\"", campaign_names_[*campaign_id]);
+  }
+
+  // The referral one key column names: its id, or none after reporting why.
+  std::optional<int64_t> ResolveKey(const UpdateRow& row, bool email, const std::string& value) {
+    std::string_view column = email ? "referralkey_email" : "referralkey_externalid";
+    std::string what =
+        email ? fmt::format("email {}", value) : fmt::format("external id \"{}\"", value);
+    const std::vector<int64_t>& found = Holding(email, value, row.campaign_id);
+    if (found.empty()) {
+      RowError(row.row, column,
+               fmt::format("no referral with {}{}", what, InCampaign(row.campaign_id)));
+      return std::nullopt;
+    }
+    if (found.size() > 1) {
+      RowError(row.row, column,
+               fmt::format("{} matches referrals in several campaigns ({}); add a campaign "
+                           "column to name one",
+                           what, CampaignList(found)));
+      return std::nullopt;
+    }
+    return found.front();
+  }
+
+  // The one referral the row's keys name, or none after reporting why.
+  Referral* Resolve(const UpdateRow& row) {
+    std::optional<int64_t> id;
+    std::string_view named_by;
+    auto agree = [&](std::optional<int64_t> other, std::string_view column) {
+      if (!other) return false;
+      if (id && *id != *other) {
+        RowError(row.row, column,
+                 fmt::format("{} names referral {}, but {} names referral {}", column, *other,
+                             named_by, *id));
+        return false;
+      }
+      id = other;
+      named_by = column;
+      return true;
+    };
+    if (row.key_id) {
+      Referral* r = Current(*row.key_id);
+      if (r == nullptr) {
+        RowError(row.row, "referralkey_id", fmt::format("no referral with id {}", *row.key_id));
+        return nullptr;
+      }
+      if (row.campaign_id && r->campaign_id != *row.campaign_id) {
+        RowError(row.row, "referralkey_id",
+                 fmt::format("referral {} is not in campaign \"{}\"", r->id,
+                             campaign_names_[*row.campaign_id]));
+        return nullptr;
+      }
+      agree(r->id, "referralkey_id");
+    }
+    if (!row.key_external_id.empty() &&
+        !agree(ResolveKey(row, false, row.key_external_id), "referralkey_externalid")) {
+      return nullptr;
+    }
+    if (!row.key_email.empty() &&
+        !agree(ResolveKey(row, true, row.key_email), "referralkey_email")) {
+      return nullptr;
+    }
+    return Current(*id);
+  }
+
+  // The email of the member who referred `r`, if any.
+  Result<std::optional<std::string>> ReferrerEmail(const Referral& r) {
+    if (!r.referrer_id) return std::optional<std::string>();
+    auto loaded = referrer_emails_.find(r.campaign_id);
+    if (loaded == referrer_emails_.end()) {
+      auto members = store_.ListMembers(r.campaign_id);
+      if (!members) return std::unexpected(members.error());
+      auto& emails = referrer_emails_[r.campaign_id];
+      for (const Member& m : *members) emails.emplace(m.id, m.email);
+      loaded = referrer_emails_.find(r.campaign_id);
+    }
+    auto it = loaded->second.find(*r.referrer_id);
+    if (it == loaded->second.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+
+  // Applies the row's field changes to `next`; false after reporting why one is refused.
+  Result<bool> ChangeFields(const UpdateRow& row, Referral& next) {
+    if (row.name) next.name = *row.name;
+    if (row.note) next.note = *row.note;
+    if (row.email && *row.email != next.email) {
+      const std::vector<int64_t>& taken = Holding(true, *row.email, next.campaign_id);
+      if (!taken.empty()) {
+        RowError(row.row, "email",
+                 fmt::format("email {} is already referred in campaign \"{}\" (referral {})",
+                             *row.email, campaign_names_[next.campaign_id], taken.front()));
+        return false;
+      }
+      auto referrer = ReferrerEmail(next);
+      if (!referrer) return std::unexpected(referrer.error());
+      if (*referrer == *row.email) {
+        RowError(row.row, "email",
+                 fmt::format("{} is the email of the referral's own referrer; a referral cannot "
+                             "refer itself",
+                             *row.email));
+        return false;
+      }
+      next.email = *row.email;
+    }
+    if (row.external_id && row.external_id != next.external_id) {
+      const std::vector<int64_t>& taken = Holding(false, *row.external_id, next.campaign_id);
+      if (!taken.empty()) {
+        RowError(row.row, "external_id",
+                 fmt::format("external id \"{}\" already names referral {} in campaign \"{}\"",
+                             *row.external_id, taken.front(), campaign_names_[next.campaign_id]));
+        return false;
+      }
+      next.external_id = *row.external_id;
+    }
+    return true;
+  }
+
+  Result<void> PlanRow(const UpdateRow& row) {
+    Referral* current = Resolve(row);
+    if (current == nullptr) return {};
+    if (!row.name && !row.note && !row.email && !row.external_id) return PlanStatus(row, *current);
+
+    Referral next = *current;
+    auto fields_ok = ChangeFields(row, next);
+    if (!fields_ok) return std::unexpected(fields_ok.error());
+    if (!*fields_ok) return {};
+    bool fields_changed = next.name != current->name || next.note != current->note ||
+                          next.email != current->email || next.external_id != current->external_id;
+    bool status_changed = false;
+    if (row.status) {
+      auto changed = ApplyTransition(next, *row.status, at_);
+      if (!changed) {
+        RowError(row.row, "status", changed.error().message);
+        return {};
+      }
+      status_changed = *changed;
+    }
+    if (!fields_changed && !status_changed) {
+      ++report_.unchanged;
+      return {};
+    }
+    Planned(current->status, next, status_changed, fields_changed);
+    if (next.email != current->email) moved_email_[next.email].push_back(next.id);
+    if (next.external_id != current->external_id && next.external_id) {
+      moved_external_id_[*next.external_id].push_back(next.id);
+    }
+    *current = std::move(next);
+    return {};
+  }
+
+  // A row that only sets a status: the referral changes in place, nothing is copied.
+  Result<void> PlanStatus(const UpdateRow& row, Referral& referral) {
+    if (!row.status) {
+      ++report_.unchanged;
+      return {};
+    }
+    const Status from = referral.status;
+    auto changed = ApplyTransition(referral, *row.status, at_);
+    if (!changed) {
+      RowError(row.row, "status", changed.error().message);
+      return {};
+    }
+    if (!*changed) {
+      ++report_.unchanged;
+      return {};
+    }
+    Planned(from, referral, true, false);
+    return {};
+  }
+
+  // Counts a row that changes `after`, remembers it for the rows below, and in an
+  // import queues its writes.
+  void Planned(Status from, const Referral& after, bool status_changed, bool fields_changed) {
+    ++report_.changed;
+    if (status_changed) ++transitions_[static_cast<int>(from)][static_cast<int>(after.status)];
+    if (import_id_) {
+      writes_.push_back({after, fields_changed});
+      if (status_changed) {
+        history_.push_back(
+            {after.id, from, after.status, at_, ChangeSource::kImport, actor_, import_id_});
+      }
+      return;
+    }
+    auto e = edited_.find(after.id);
+    if (fields_changed || e != edited_.end()) {
+      edited_[after.id] = std::make_unique<Referral>(after);
+    } else {
+      touched_.insert_or_assign(after.id, Touched(after));
+    }
+  }
+
+  Store& store_;
+  ImportReport& report_;
+  const Micros at_;
+  const std::optional<int64_t> import_id_;
+  const std::string actor_;
+  int col_id_, col_external_id_key_, col_email_key_, col_campaign_, col_status_, col_name_,
+      col_email_, col_external_id_, col_note_;
+
+  std::unordered_map<std::string, int64_t> campaign_ids_;
+  std::unordered_map<int64_t, std::string> campaign_names_;
+  std::unordered_map<int64_t, std::unordered_map<int64_t, std::string>> referrer_emails_;
+
+  int64_t transitions_[4][4] = {};
+
+  // In a preview, every referral a row has changed so far; the emails and external
+  // ids rows gave to referrals (which the store does not know in a preview, nor in an
+  // import until the chunk is written).
+  std::unordered_map<int64_t, Touched> touched_;
+  std::unordered_map<int64_t, std::unique_ptr<Referral>> edited_;  // whole, once a field changed
+  std::unordered_map<std::string, std::vector<int64_t>> moved_email_;
+  std::unordered_map<std::string, std::vector<int64_t>> moved_external_id_;
+
+  // The chunk being planned: its rows, the values looked up, the referrals they may
+  // name, as earlier rows left them, and those referrals by the looked-up email and
+  // external id they held in the store.
+  std::vector<UpdateRow> chunk_rows_;
+  std::vector<std::string> emails_;
+  std::vector<std::string> external_ids_;
+  std::unordered_map<int64_t, Referral> chunk_;
+  std::unordered_multimap<std::string_view, int64_t> by_email_;
+  std::unordered_multimap<std::string_view, int64_t> by_external_id_;
+  std::vector<int64_t> holding_;
+
+  // In an import: what the chunk's valid rows write, in row order.
+  std::vector<ReferralWrite> writes_;
+  std::vector<StatusChange> history_;
+};
+
+std::vector<std::string_view> KnownColumns() {
+  std::vector<std::string_view> known(std::begin(kKeyColumns), std::end(kKeyColumns));
+  known.push_back("campaign");
+  known.insert(known.end(), std::begin(kUpdateColumns), std::end(kUpdateColumns));
+  return known;
+}
+
+// Reads and checks the header: a file without a key column or without anything to
+// update is refused before any row.
+Result<CsvHeader> ReadUpdateHeader(csv::Reader& reader) {
+  const std::vector<std::string_view> known = KnownColumns();
+  auto header = ReadHeader(reader, known);
+  if (!header) return header;
+  auto has_any = [&](const auto& columns) {
+    return std::any_of(std::begin(columns), std::end(columns),
+                       [&](std::string_view c) { return header->Has(c); });
+  };
+  if (!has_any(kKeyColumns)) {
+    return Fail(ErrorCode::kInvalidInput,
+                "the header has no key column; name the referrals with referralkey_id, "
+                "referralkey_externalid or referralkey_email");
+  }
+  if (!has_any(kUpdateColumns)) {
+    return Fail(ErrorCode::kInvalidInput,
+                "the header has nothing to update; add a status, name, email, external_id or "
+                "note column");
+  }
+  return header;
+}
+
+Result<ImportReport> Plan(Engine& engine, csv::Reader& reader, const ProgressFn& progress,
+                          std::optional<int64_t> import_id, const std::string& actor) {
+  auto header = ReadUpdateHeader(reader);
+  if (!header) return std::unexpected(header.error());
+  ImportReport report;
+  report.warnings = header->warnings();
+  BulkUpdatePlan plan(engine, *header, report, import_id, actor);
+  if (auto ok = plan.LoadCampaigns(); !ok) return std::unexpected(ok.error());
+  auto read = ForEachDataRow(reader, *header, report.rows, report.errors, progress,
+                             [&plan](const csv::Record& record) { return plan.Add(record); });
+  if (!read) return std::unexpected(read.error());
+  if (auto ok = plan.Finish(); !ok) return std::unexpected(ok.error());
+  SortByRow(report.errors);
+  return report;
+}
+
+}  // namespace
+
+std::string ImportCounts(const ImportReport& report) {
+  nlohmann::json transitions = nlohmann::json::object();
+  for (const auto& [t, n] : report.transitions) transitions[t] = n;
+  return nlohmann::json{{"rows", report.rows},
+                        {"changed", report.changed},
+                        {"unchanged", report.unchanged},
+                        {"error_count", report.errors.size()},
+                        {"transitions", std::move(transitions)}}
+      .dump();
+}
+
+Result<ImportReport> PreviewImport(Engine& engine, csv::Reader& reader,
+                                   const ProgressFn& progress) {
+  return Plan(engine, reader, progress, std::nullopt, "");
+}
+
+Result<ImportReport> ApplyImport(Engine& engine, csv::Reader& reader, const ImportSource& source,
+                                 const ProgressFn& progress) {
+  Store& store = engine.store();
+  auto tx = store.BeginWrite(Store::WriteMode::kBulk);
+  if (!tx) return std::unexpected(tx.error());
+  ImportRecord record{0, "import", source.file_name, "", source.actor, engine.Now(), 0, "{}"};
+  auto id = store.CreateImport(record);
+  if (!id) return std::unexpected(id.error());
+  auto report = Plan(engine, reader, progress, *id, source.actor);
+  if (!report) return report;
+  record.id = *id;
+  record.sha256 = source.sha256 ? source.sha256() : "";
+  record.finished_at = engine.Now();
+  record.counts = ImportCounts(*report);
+  if (auto ok = store.FinishImport(record, report->errors); !ok) return std::unexpected(ok.error());
+  if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
+  report->applied = true;
+  report->import_id = *id;
+  return report;
+}
+
+}  // namespace reftrack
