@@ -69,6 +69,8 @@ struct DbState {
   int64_t referrals = -1;
   int64_t status_changes = -1;
   int64_t campaigns = -1;
+  int64_t qualified = -1;
+  int64_t imports = -1;
 };
 
 int64_t CountOf(sqlite3* db, const char* sql) {
@@ -110,6 +112,8 @@ DbState Inspect(const std::string& path) {
   s.referrals = CountOf(db, "SELECT count(*) FROM referrals");
   s.status_changes = CountOf(db, "SELECT count(*) FROM status_changes");
   s.campaigns = CountOf(db, "SELECT count(*) FROM campaigns");
+  s.qualified = CountOf(db, "SELECT count(*) FROM referrals WHERE status = 'qualified'");
+  s.imports = CountOf(db, "SELECT count(*) FROM imports");
   sqlite3_close(db);
   return s;
 }
@@ -144,6 +148,75 @@ struct TrialResult {
   DbState after;
 };
 
+// Runs `reftrack ARGS` on `db`, which reads `csv`, and kills it with SIGKILL at the
+// moment `trial` names (or lets it end, if it ends first). Fails the test if it
+// neither ends nor reaches the moment within 60 s.
+TrialResult RunAndKill(const Trial& trial, const std::vector<std::string>& args,
+                       const std::string& db, const std::string& csv, const TempDir& dir) {
+  TrialResult result;
+  result.name = trial.name;
+  const uint64_t csv_size = FileSizeOrZero(csv);
+  const uint64_t db_start = FileSizeOrZero(db);
+  const uint64_t offset_goal = static_cast<uint64_t>(trial.read_fraction * csv_size);
+  auto started = std::chrono::steady_clock::now();
+  pid_t pid = SpawnChild(REFTRACK_BIN, args, dir.File("child.out"), dir.File("child.err"));
+  std::optional<int> status;
+  const auto deadline = started + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if ((status = testing::TryReap(pid))) break;  // it ended on its own
+    uint64_t offset = ChildFileOffset(pid, csv).value_or(0);
+    uint64_t wal = FileSizeOrZero(db + "-wal");
+    if (offset < csv_size) result.max_wal_while_reading = std::max(result.max_wal_while_reading, wal);
+    uint64_t db_size = FileSizeOrZero(db);
+    if (offset >= offset_goal && offset > 0 && wal >= trial.wal_bytes &&
+        db_size >= db_start + trial.db_growth) {
+      if (trial.extra_delay_ms > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(trial.extra_delay_ms));
+        offset = ChildFileOffset(pid, csv).value_or(offset);
+      }
+      result.offset_at_kill = offset;
+      result.wal_at_kill = FileSizeOrZero(db + "-wal");
+      result.db_at_kill = FileSizeOrZero(db);
+      result.seconds_to_kill =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      kill(pid, SIGKILL);
+      int s = 0;
+      EXPECT_EQ(waitpid(pid, &s, 0), pid);
+      status = s;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (!status) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    ADD_FAILURE() << trial.name << ": the child neither reached its kill point nor ended in 60 s";
+    return result;
+  }
+  result.killed = WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL;
+  result.how_it_ended = testing::DescribeWaitStatus(*status);
+  if (!result.killed) {
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+        << trial.name << ": the child " << result.how_it_ended << "\n"
+        << ReadWholeFile(dir.File("child.err"));
+  }
+  result.after = Inspect(db);
+  return result;
+}
+
+void PrintResult(const char* what, const TrialResult& r, uint64_t csv_size) {
+  std::printf("kill %s: %-44s %-22s after %.2f s, read %5.1f%% of the CSV, wal %llu bytes "
+              "(max while reading %llu), db %llu bytes; after: %lld referrals, %lld history "
+              "rows, integrity %s\n",
+              what, r.name.c_str(), r.how_it_ended.c_str(), r.seconds_to_kill,
+              100.0 * static_cast<double>(r.offset_at_kill) / static_cast<double>(csv_size),
+              static_cast<unsigned long long>(r.wal_at_kill),
+              static_cast<unsigned long long>(r.max_wal_while_reading),
+              static_cast<unsigned long long>(r.db_at_kill),
+              static_cast<long long>(r.after.referrals),
+              static_cast<long long>(r.after.status_changes), r.after.integrity.c_str());
+}
+
 TEST(ProcessKill, KillDuringReferralLoadLeavesNoneOrAllRows) {
   auto test_started = std::chrono::steady_clock::now();
   TempDir dir;
@@ -169,56 +242,10 @@ TEST(ProcessKill, KillDuringReferralLoadLeavesNoneOrAllRows) {
 
   for (size_t t = 0; t < std::size(trials); ++t) {
     const Trial& trial = trials[t];
-    TrialResult result;
-    result.name = trial.name;
     const std::string db = dir.File("trial" + std::to_string(t) + ".db");
     CopyDatabase(template_db, db);
-    const uint64_t offset_goal = static_cast<uint64_t>(trial.read_fraction * csv_size);
-
-    auto started = std::chrono::steady_clock::now();
-    pid_t pid = SpawnChild(REFTRACK_BIN, {"--db", db, "referral", "load", csv},
-                           dir.File("load.out"), dir.File("load.err"));
-    std::optional<int> status;
-    const auto deadline = started + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if ((status = testing::TryReap(pid))) break;  // it ended on its own
-      uint64_t offset = ChildFileOffset(pid, csv).value_or(0);
-      uint64_t wal = FileSizeOrZero(db + "-wal");
-      if (offset < csv_size) result.max_wal_while_reading = std::max(result.max_wal_while_reading, wal);
-      uint64_t db_size = FileSizeOrZero(db);
-      if (offset >= offset_goal && offset > 0 && wal >= trial.wal_bytes &&
-          db_size >= template_size + trial.db_growth) {
-        if (trial.extra_delay_ms > 0) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(trial.extra_delay_ms));
-          offset = ChildFileOffset(pid, csv).value_or(offset);
-        }
-        result.offset_at_kill = offset;
-        result.wal_at_kill = FileSizeOrZero(db + "-wal");
-        result.db_at_kill = FileSizeOrZero(db);
-        result.seconds_to_kill =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        kill(pid, SIGKILL);
-        int s = 0;
-        ASSERT_EQ(waitpid(pid, &s, 0), pid);
-        status = s;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    if (!status) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-      FAIL() << trial.name << ": the load neither reached its kill point nor ended in 60 s";
-    }
-    result.killed = WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL;
-    result.how_it_ended = testing::DescribeWaitStatus(*status);
-    if (!result.killed) {
-      EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-          << trial.name << ": the load " << result.how_it_ended << "\n"
-          << ReadWholeFile(dir.File("load.err"));
-    }
-
-    result.after = Inspect(db);
+    TrialResult result = RunAndKill(trial, {"--db", db, "referral", "load", csv}, db, csv, dir);
+    if (::testing::Test::HasFailure()) return;
     const DbState& s = result.after;
     EXPECT_EQ(s.integrity, "ok") << trial.name;
     EXPECT_TRUE(s.referrals == 0 || s.referrals == kRows)
@@ -243,14 +270,7 @@ TEST(ProcessKill, KillDuringReferralLoadLeavesNoneOrAllRows) {
 
   int killed_mid_read = 0;
   for (const TrialResult& r : results) {
-    std::printf("kill: %-44s %-22s after %.2f s, read %5.1f%% of the CSV, wal %llu bytes "
-                "(max while reading %llu), db %llu bytes; after: %lld referrals, integrity %s\n",
-                r.name.c_str(), r.how_it_ended.c_str(), r.seconds_to_kill,
-                100.0 * static_cast<double>(r.offset_at_kill) / static_cast<double>(csv_size),
-                static_cast<unsigned long long>(r.wal_at_kill),
-                static_cast<unsigned long long>(r.max_wal_while_reading),
-                static_cast<unsigned long long>(r.db_at_kill),
-                static_cast<long long>(r.after.referrals), r.after.integrity.c_str());
+    PrintResult("load", r, csv_size);
     killed_mid_read += r.killed && r.offset_at_kill < csv_size;
   }
   // The reading trials leave seconds of margin; if the load ever outruns them, the
@@ -275,6 +295,65 @@ TEST(ProcessKill, KillDuringReferralLoadLeavesNoneOrAllRows) {
               rerun_seconds,
               std::chrono::duration<double>(std::chrono::steady_clock::now() - test_started)
                   .count());
+}
+
+// kill -9 during `reftrack import` (SPEC §4.1, §7): the import is one transaction,
+// so afterwards either no row of the file is applied or every row is, with its
+// history and its import record; rerunning the import then applies it.
+TEST(ProcessKill, KillDuringImportLeavesNoneOrAllOfIt) {
+  TempDir dir;
+  const std::string referrals = WriteCsv(dir.File("referrals.csv"));
+  const std::string template_db = dir.File("template.db");
+  for (const std::string& args : {std::string("campaign add C"), "referral load " + referrals}) {
+    auto r = RunReftrack("--db " + template_db + " " + args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  const std::string updates = dir.File("updates.csv");
+  {
+    std::ofstream out(updates, std::ios::binary);
+    out << "referralkey_externalid,status\n";
+    for (int64_t i = 1; i <= kRows; ++i) out << "ext-" << i << ",qualified\n";
+  }
+  const uint64_t csv_size = FileSizeOrZero(updates);
+
+  const Trial trials[] = {
+      {"10% of the file read", 0.10, 0, 0, 0},
+      {"60% read, then 40 ms", 0.60, 0, 0, 40},
+      {"file read, COMMIT writing the WAL (> 8 MB)", 1.0, 8u << 20, 0, 0},
+  };
+  std::optional<std::string> recoverable_db;
+  int killed_mid_read = 0;
+  for (size_t t = 0; t < std::size(trials); ++t) {
+    const Trial& trial = trials[t];
+    const std::string db = dir.File("import" + std::to_string(t) + ".db");
+    CopyDatabase(template_db, db);
+    TrialResult r = RunAndKill(trial, {"--db", db, "import", updates}, db, updates, dir);
+    if (::testing::Test::HasFailure()) return;
+    PrintResult("import", r, csv_size);
+    const DbState& s = r.after;
+    EXPECT_EQ(s.integrity, "ok") << trial.name;
+    EXPECT_EQ(s.referrals, kRows) << trial.name;
+    EXPECT_TRUE((s.qualified == 0 && s.status_changes == 0 && s.imports == 0) ||
+                (s.qualified == kRows && s.status_changes == kRows && s.imports == 1))
+        << trial.name << ": half-applied: " << s.qualified << " qualified, " << s.status_changes
+        << " history rows, " << s.imports << " import records";
+    if (r.killed && r.offset_at_kill < csv_size) {
+      ++killed_mid_read;
+      EXPECT_EQ(s.qualified, 0) << trial.name << ": applied before the whole file was read";
+    }
+    if (r.killed && s.qualified == 0 && !recoverable_db) recoverable_db = db;
+  }
+  ASSERT_GE(killed_mid_read, 1) << "no kill landed mid-import; the test proved nothing";
+
+  ASSERT_TRUE(recoverable_db);
+  auto rerun = RunReftrack("--db " + *recoverable_db + " import " + updates + " --json");
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  EXPECT_NE(rerun.out.find("\"changed\":" + std::to_string(kRows)), std::string::npos) << rerun.out;
+  DbState recovered = Inspect(*recoverable_db);
+  EXPECT_EQ(recovered.integrity, "ok");
+  EXPECT_EQ(recovered.qualified, kRows);
+  EXPECT_EQ(recovered.status_changes, kRows);
+  EXPECT_EQ(recovered.imports, 1);
 }
 
 }  // namespace
