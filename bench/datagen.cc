@@ -1,8 +1,9 @@
 // reftrack_datagen: deterministic synthetic data for the benchmarks (bench/run.sh).
 //
 //   reftrack_datagen referrals --rows N [--campaigns 3] [--members M] [--seed S] --out DIR
+//   reftrack_datagen updates --rows N [--seed S] --out DIR
 //
-// writes DIR/members.csv and DIR/referrals.csv. The same arguments always give the
+// writes DIR/members.csv and DIR/referrals.csv, or DIR/updates.csv. The same arguments always give the
 // same bytes: every random choice is a pure function of (seed, row) through
 // splitmix64, with no global state and no std::random_device.
 //
@@ -338,6 +339,40 @@ int RunReferrals(int argc, char** argv) {
 }
 
 // ---------------------------------------------------------------------------
+// Mode "updates": a bulk status update file for the N referrals of "referrals".
+
+constexpr std::string_view kUpdatesHeader = "referralkey_externalid,status\n";
+
+enum UpdateStream : uint64_t { kUpdateOrder = 100, kUpdateStatus };
+
+int RunUpdates(int argc, char** argv) {
+  Args args(argc, argv,
+            {{"rows", std::nullopt}, {"seed", fmt::format("{:#x}", kDefaultSeed)}, {"out", std::nullopt}});
+  const uint64_t rows = args.U64("rows", 1, uint64_t{1} << 40);
+  const uint64_t seed = args.U64("seed", 0, UINT64_MAX);
+  const std::filesystem::path dir = args.Str("out");
+  std::filesystem::create_directories(dir);
+
+  // Every referral once (external id crm-1..crm-N), in an order unrelated to the
+  // table's: the scramble walks its cycle until it lands inside [0, N).
+  const Scramble order(rows, SplitMix64(seed ^ kUpdateOrder));
+  CsvWriter w(dir / "updates.csv");
+  w.buf().append(kUpdatesHeader);
+  for (uint64_t i = 0; i < rows; ++i) {
+    uint64_t k = order(i);
+    while (k >= rows) k = order(k);
+    // 40% qualified, 30% approved, 20% denied, 10% pending (unchanged from new).
+    const uint64_t p = Hash(seed, i, kUpdateStatus) % 100;
+    const std::string_view status = p < 40 ? "qualified" : p < 70 ? "approved" : p < 90 ? "denied" : "pending";
+    fmt::format_to(w.out(), FMT_COMPILE("crm-{},{}\n"), k + 1, status);
+    w.RowDone();
+  }
+  const uint64_t bytes = w.Close();
+  fmt::print(stderr, "datagen: {} updates ({:.1f} MB) in {}\n", rows, bytes / 1e6, dir.string());
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
 
 struct Mode {
   std::string_view name;
@@ -351,6 +386,10 @@ constexpr Mode kModes[] = {
      "      DIR/members.csv: M members spread over \"Campaign 1\"..\"Campaign C\"\n"
      "      DIR/referrals.csv: N referrals for `reftrack referral load`",
      &RunReferrals},
+    {"updates",
+     "updates --rows N [--seed S] --out DIR\n"
+     "      DIR/updates.csv: a status for each of the N referrals, for `reftrack import`",
+     &RunUpdates},
 };
 
 void PrintUsage(std::FILE* to) {

@@ -6,7 +6,7 @@
 #   scripts/with-postgres.sh bench/run.sh BUILD_DIR
 #
 # Environment:
-#   BENCH_ROWS     rows per load                   (default 1000000)
+#   BENCH_ROWS     rows per load and update file   (default 1000000)
 #   BENCH_RUNS     timed runs of each side          (default 3)
 #   BENCH_MEMBERS  members referrers are drawn from (default 10000)
 #   BENCH_ONLY     benchmarks to run, space-separated (default: all, see BENCHMARKS)
@@ -27,7 +27,7 @@
 set -euo pipefail
 export LC_ALL=C
 
-BENCHMARKS=(referral_load referral_load_postgres)
+BENCHMARKS=(referral_load referral_load_postgres import)
 
 # ---------------------------------------------------------------------------
 # Set-up
@@ -690,6 +690,373 @@ What is measured:
   either side. The target applies to the ratio of median wall times.
 EOF
   write_fragment 20 "$name"
+}
+
+# ---------------------------------------------------------------------------
+# Benchmark: import (bulk status update)
+#
+# A BENCH_ROWS-row update file (`reftrack_datagen updates`: one status for every
+# referral, keyed by external id, in scrambled order) against a database of
+# BENCH_ROWS pending referrals (the data of referral_load), built once, untimed, and
+# copied afresh for every timed command. Each run: the sqlite3 shell's .import of
+# the file into a temporary table plus one UPDATE ... FROM (the baseline), reftrack's
+# `import --dry-run` (preview), then reftrack's `import`.
+
+# The baseline, all in one sqlite3 process: the file into a bare temporary table,
+# then one UPDATE of reftrack's referrals from it. No rules, no history, no report.
+IMPORT_BASELINE_TABLE='CREATE TEMP TABLE updates_csv (external_id TEXT, status TEXT);'
+IMPORT_BASELINE_UPDATE='UPDATE referrals SET status = updates_csv.status FROM updates_csv
+  WHERE referrals.external_id = updates_csv.external_id;'
+
+# import_copy TEMPLATE DB: DB becomes a fresh copy of TEMPLATE, flushed to disk, so
+# that the write-back of the copy does not land in the timed command.
+import_copy() {
+  fresh_db "$2"
+  cp "$1" "$2"
+  sync "$2"
+}
+
+# json_int FILE KEY: the whole number "KEY" has in the JSON report FILE, or nothing.
+json_int() { grep -o "\"$2\": *[0-9]*" "$1" | head -n 1 | grep -o '[0-9]*$' || true; }
+
+# status_counts DB: "approved N denied N pending N qualified N", the referrals of DB
+# by status (the statuses that have any).
+status_counts() {
+  sqlite3 "$1" 'SELECT status, count(*) FROM referrals GROUP BY status ORDER BY status;' |
+    tr '|' ' ' | paste -sd' '
+}
+
+# import_check_report SIDE RUN APPLIED ROWS CHANGED: dies unless the JSON report of
+# SIDE's run RUN says rows = ROWS, changed = CHANGED, unchanged = the rest,
+# error_count = 0, and applied = APPLIED (true or false).
+import_check_report() {
+  local side=$1 run=$2 want_applied=$3 want_rows=$4 want_changed=$5
+  local out=$OUT/runs/import-$side-$run.out
+  local rows changed unchanged errors applied
+  rows=$(json_int "$out" rows)
+  changed=$(json_int "$out" changed)
+  unchanged=$(json_int "$out" unchanged)
+  errors=$(json_int "$out" error_count)
+  applied=$(grep -o '"applied": *[a-z]*' "$out" | head -n 1 | grep -o '[a-z]*$' || true)
+  if [ "$rows" != "$want_rows" ] || [ "$changed" != "$want_changed" ] ||
+    [ "$unchanged" != "$((want_rows - want_changed))" ] || [ "$errors" != 0 ] ||
+    [ "$applied" != "$want_applied" ]; then
+    head -c 2000 "$out" >&2
+    echo >&2
+    die "import: $side run $run reported rows ${rows:-?} changed ${changed:-?} unchanged ${unchanged:-?} error_count ${errors:-?} applied ${applied:-?}; expected $want_rows, $want_changed, $((want_rows - want_changed)), 0, $want_applied"
+  fi
+}
+
+# target_verdict VALUE TARGET: "meets target" when VALUE <= TARGET.
+target_verdict() {
+  if [ "$1" = n/a ]; then echo "n/a (too fast to time; raise BENCH_ROWS)"
+  elif awk -v v="$1" -v t="$2" 'BEGIN {exit !(v <= t)}'; then echo "meets target"
+  else echo "MISSES target"; fi
+}
+
+# verdict_mark VERDICT: the verdict after ✅ or ❌.
+verdict_mark() { if [ "$1" = "meets target" ]; then echo "✅ $1"; else echo "❌ $1"; fi; }
+
+bench_import() {
+  local name=import
+  local rows=$BENCH_ROWS
+  local data=$OUT/data/referrals-$rows-$BENCH_MEMBERS
+  local csv=$data/referrals.csv
+  local udata=$OUT/data/updates-$rows
+  local upd=$udata/updates.csv
+  local template=$OUT/db/import-template.db
+  local db=$OUT/db/import.db
+
+  # The referrals of referral_load when it ran first; the same bytes otherwise.
+  if [ ! -s "$csv" ] || [ ! -s "$data/members.csv" ]; then
+    log "$name: generating $rows referrals, $BENCH_MEMBERS members"
+    timed "$name-datagen" "$DATAGEN" referrals --rows "$rows" --campaigns 3 \
+      --members "$BENCH_MEMBERS" --out "$data"
+  fi
+  log "$name: generating $rows updates"
+  timed "$name-datagen-updates" "$DATAGEN" updates --rows "$rows" --out "$udata"
+  local gen_s=$TIMED_S
+  local upd_mb
+  upd_mb=$(awk -v b="$(stat -c %s "$upd")" 'BEGIN {printf "%.1f", b / 1e6}')
+
+  # What the file asks for: every referral once, so the referrals' statuses after
+  # the update are the file's statuses, and every row not "pending" is a change.
+  local want_counts want_changed want_unchanged
+  want_counts=$(awk -F, 'NR > 1 {n[$2]++} END {for (s in n) print s, n[s]}' "$upd" |
+    sort | paste -sd' ')
+  want_changed=$(awk -F, 'NR > 1 && $2 != "pending" {c++} END {print c + 0}' "$upd")
+  want_unchanged=$((rows - want_changed))
+
+  # The template, once, untimed: what referral_load's reftrack side builds, with
+  # its WAL checkpointed into the file so that a copy of the file is the database.
+  log "$name: building the template database ($rows pending referrals)"
+  fresh_db "$template"
+  local setup_start setup_s c
+  setup_start=$(date +%s.%N)
+  for c in 1 2 3; do
+    "$REFTRACK" --db "$template" campaign add "Campaign $c" >/dev/null
+  done
+  "$REFTRACK" --db "$template" member load "$data/members.csv" >"$OUT/runs/$name-members.out"
+  "$REFTRACK" --db "$template" referral load "$csv" --json >"$OUT/runs/$name-referrals.out"
+  sqlite3 "$template" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+  setup_s=$(awk -v a="$setup_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
+  [ ! -s "$template-wal" ] || die "$name: the template's WAL is not empty after a checkpoint"
+  rm -f "$template-wal" "$template-shm"
+  local got
+  got=$(status_counts "$template")
+  [ "$got" = "pending $rows" ] || die "$name: the template holds \"$got\", expected \"pending $rows\""
+  local history0 db_mb
+  history0=$(sqlite3 "$template" 'SELECT count(*) FROM status_changes;')
+  db_mb=$(awk -v b="$(stat -c %s "$template")" 'BEGIN {printf "%.1f", b / 1e6}')
+  log "$name: template built in $setup_s s ($db_mb MB)"
+
+  # What the sqlite3 shell uses on this database when nothing is set (the journal
+  # mode is the file's: reftrack made it WAL), and the plan it picks for the UPDATE.
+  local baseline_pragmas baseline_plan
+  baseline_pragmas=$(sqlite3 "$template" 'PRAGMA journal_mode;' 'PRAGMA synchronous;' \
+    'PRAGMA cache_size;' 'PRAGMA temp_store;' | paste -sd' ' | awk '{
+      split("OFF NORMAL FULL EXTRA", sync, " ")
+      split("DEFAULT FILE MEMORY", temp, " ")
+      cache = $3 < 0 ? (-$3 " KiB") : ($3 " pages")
+      printf "journal_mode=%s, synchronous=%s, cache_size=%s, temp_store=%s", $1, sync[$2 + 1], cache, temp[$4 + 1]}')
+  baseline_plan=$(sqlite3 "$template" "$IMPORT_BASELINE_TABLE" "EXPLAIN QUERY PLAN $IMPORT_BASELINE_UPDATE" |
+    sed '1d; s/^[|` -]*//' | paste -sd';' | sed 's/;/; /g')
+  rm -f "$template-wal" "$template-shm"
+  log "$name: baseline $baseline_pragmas; plan: $baseline_plan"
+
+  local -a base_s=() base_kib=() base_cpu=() pre_s=() pre_kib=() pre_cpu=() imp_s=() imp_kib=() imp_cpu=()
+  local run
+  for ((run = 1; run <= BENCH_RUNS; run++)); do
+    # Baseline: a fresh copy, then one timed sqlite3 process: create the temporary
+    # table, .import the file into it, UPDATE referrals from it.
+    import_copy "$template" "$db"
+    timed "$name-baseline-$run" sqlite3 "$db" "$IMPORT_BASELINE_TABLE" \
+      ".import --csv --skip 1 --schema temp '$upd' updates_csv" "$IMPORT_BASELINE_UPDATE"
+    base_s+=("$TIMED_S")
+    base_kib+=("$TIMED_KIB")
+    base_cpu+=("$TIMED_CPU")
+    got=$(status_counts "$db")
+    if [ "$got" != "$want_counts" ]; then
+      head -n 20 "$OUT/runs/$name-baseline-$run.err" >&2
+      die "$name: after baseline run $run the referrals are \"$got\", expected \"$want_counts\""
+    fi
+    fresh_db "$db"
+    log "$name: run $run/$BENCH_RUNS baseline  ${base_s[-1]} s  cpu ${base_cpu[-1]} s  $(mib "${base_kib[-1]}") MB  (load $(loadavg))"
+
+    # reftrack preview: a fresh copy, the timed dry run; it must report every row
+    # and change nothing.
+    import_copy "$template" "$db"
+    timed "$name-preview-$run" "$REFTRACK" --db "$db" import "$upd" --dry-run --json
+    pre_s+=("$TIMED_S")
+    pre_kib+=("$TIMED_KIB")
+    pre_cpu+=("$TIMED_CPU")
+    import_check_report preview "$run" false "$rows" "$want_changed"
+    got=$(status_counts "$db")
+    [ "$got" = "pending $rows" ] || die "$name: preview run $run changed the referrals to \"$got\""
+    fresh_db "$db"
+    log "$name: run $run/$BENCH_RUNS preview   ${pre_s[-1]} s  cpu ${pre_cpu[-1]} s  $(mib "${pre_kib[-1]}") MB  (load $(loadavg))"
+
+    # reftrack import: a fresh copy, the timed import; the referrals must end as the
+    # baseline's do, with one history row for each change.
+    import_copy "$template" "$db"
+    timed "$name-import-$run" "$REFTRACK" --db "$db" import "$upd" --json
+    imp_s+=("$TIMED_S")
+    imp_kib+=("$TIMED_KIB")
+    imp_cpu+=("$TIMED_CPU")
+    import_check_report import "$run" true "$rows" "$want_changed"
+    [ -n "$(json_int "$OUT/runs/$name-import-$run.out" import_id)" ] ||
+      die "$name: import run $run reported no import_id"
+    got=$(status_counts "$db")
+    [ "$got" = "$want_counts" ] ||
+      die "$name: after import run $run the referrals are \"$got\", expected \"$want_counts\""
+    local history
+    history=$(sqlite3 "$db" 'SELECT count(*) FROM status_changes;')
+    [ "$((history - history0))" = "$want_changed" ] ||
+      die "$name: import run $run wrote $((history - history0)) history rows, expected $want_changed"
+    if [ "$BENCH_KEEP" != 1 ] || [ "$run" -lt "$BENCH_RUNS" ]; then fresh_db "$db"; fi
+    log "$name: run $run/$BENCH_RUNS import    ${imp_s[-1]} s  cpu ${imp_cpu[-1]} s  $(mib "${imp_kib[-1]}") MB  (load $(loadavg))"
+  done
+  [ "$BENCH_KEEP" = 1 ] || fresh_db "$template"
+
+  local base_med pre_med imp_med base_cpu_med pre_cpu_med imp_cpu_med
+  local pre_r imp_r pre_cpu_r imp_cpu_r base_peak pre_peak imp_peak ref_peak
+  base_med=$(median "${base_s[@]}")
+  pre_med=$(median "${pre_s[@]}")
+  imp_med=$(median "${imp_s[@]}")
+  base_cpu_med=$(median "${base_cpu[@]}")
+  pre_cpu_med=$(median "${pre_cpu[@]}")
+  imp_cpu_med=$(median "${imp_cpu[@]}")
+  pre_r=$(ratio "$pre_med" "$base_med")
+  imp_r=$(ratio "$imp_med" "$base_med")
+  pre_cpu_r=$(ratio "$pre_cpu_med" "$base_cpu_med")
+  imp_cpu_r=$(ratio "$imp_cpu_med" "$base_cpu_med")
+  base_peak=$(mib "$(max "${base_kib[@]}")")
+  pre_peak=$(mib "$(max "${pre_kib[@]}")")
+  imp_peak=$(mib "$(max "${imp_kib[@]}")")
+  ref_peak=$(mib "$(max "${pre_kib[@]}" "${imp_kib[@]}")")
+
+  local pre_verdict imp_verdict mem_verdict
+  pre_verdict=$(target_verdict "$pre_r" 0.3)
+  imp_verdict=$(target_verdict "$imp_r" 0.5)
+  mem_verdict=$(target_verdict "$ref_peak" 300)
+  local all_met=false
+  if [ "$pre_verdict" = "meets target" ] && [ "$imp_verdict" = "meets target" ] &&
+    [ "$mem_verdict" = "meets target" ]; then all_met=true; fi
+
+  local title
+  title="import ($(human "$rows") rows)"
+  {
+    echo
+    echo "$title, $BENCH_RUNS runs, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    printf '  %-36s %9s %9s %9s  %s\n' "" "median s" "cpu s" "peak MB" "runs (wall s)"
+    printf '  %-36s %9s %9s %9s  %s\n' "baseline (sqlite3 .import + UPDATE)" "$base_med" \
+      "$base_cpu_med" "$base_peak" "${base_s[*]}"
+    printf '  %-36s %9s %9s %9s  %s\n' "reftrack import --dry-run" "$pre_med" "$pre_cpu_med" \
+      "$pre_peak" "${pre_s[*]}"
+    printf '  %-36s %9s %9s %9s  %s\n' "reftrack import" "$imp_med" "$imp_cpu_med" \
+      "$imp_peak" "${imp_s[*]}"
+    printf '  %-36s %9s %9s  (target <= 0.3x on wall time: %s)\n' "ratio preview / baseline" \
+      "${pre_r}x" "${pre_cpu_r}x" "$pre_verdict"
+    printf '  %-36s %9s %9s  (target <= 0.5x on wall time: %s)\n' "ratio import / baseline" \
+      "${imp_r}x" "${imp_cpu_r}x" "$imp_verdict"
+    printf '  %-36s %9s  (target <= 300 MB: %s)\n' "reftrack peak memory" "$ref_peak MB" "$mem_verdict"
+    echo
+  }
+
+  cat >"$OUT/fragments/$name.json.new" <<EOF
+{
+  "title": $(json_str "$title"),
+  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "commit": $(json_str "$COMMIT"),
+  "rows": $rows,
+  "runs": $BENCH_RUNS,
+  "members": $BENCH_MEMBERS,
+  "campaigns": 3,
+  "csv_mb": $upd_mb,
+  "datagen_s": $gen_s,
+  "changed": $want_changed,
+  "unchanged": $want_unchanged,
+  "statuses_after": $(json_str "$want_counts"),
+  "template_db_mb": $db_mb,
+  "template_setup_s": $setup_s,
+  "baseline": {
+    "command": $(json_str "sqlite3 DB \"$IMPORT_BASELINE_TABLE\" \".import --csv --skip 1 --schema temp updates.csv updates_csv\" \"$(echo "$IMPORT_BASELINE_UPDATE" | paste -sd' ' | tr -s ' ')\""),
+    "pragmas": $(json_str "$baseline_pragmas"),
+    "update_plan": $(json_str "$baseline_plan"),
+    "wall_s": $(json_list "${base_s[@]}"),
+    "peak_rss_kib": $(json_list "${base_kib[@]}"),
+    "median_s": $base_med,
+    "cpu_s": $(json_list "${base_cpu[@]}"),
+    "median_cpu_s": $base_cpu_med,
+    "peak_mb": $base_peak
+  },
+  "preview": {
+    "command": "reftrack --db DB import updates.csv --dry-run --json",
+    "wall_s": $(json_list "${pre_s[@]}"),
+    "peak_rss_kib": $(json_list "${pre_kib[@]}"),
+    "median_s": $pre_med,
+    "cpu_s": $(json_list "${pre_cpu[@]}"),
+    "median_cpu_s": $pre_cpu_med,
+    "peak_mb": $pre_peak
+  },
+  "import": {
+    "command": "reftrack --db DB import updates.csv --json",
+    "wall_s": $(json_list "${imp_s[@]}"),
+    "peak_rss_kib": $(json_list "${imp_kib[@]}"),
+    "median_s": $imp_med,
+    "cpu_s": $(json_list "${imp_cpu[@]}"),
+    "median_cpu_s": $imp_cpu_med,
+    "peak_mb": $imp_peak
+  },
+  "preview_ratio": $(json_num "$pre_r"),
+  "preview_cpu_ratio": $(json_num "$pre_cpu_r"),
+  "import_ratio": $(json_num "$imp_r"),
+  "import_cpu_ratio": $(json_num "$imp_cpu_r"),
+  "target_preview_ratio": 0.3,
+  "target_import_ratio": 0.5,
+  "target_peak_mb": 300,
+  "peak_mb": $ref_peak,
+  "meets_target": $all_met,
+  "nproc": $NPROC,
+  "ram_gib": $RAM_GIB,
+  "sqlite3_version": $(json_str "$SQLITE_VERSION")
+}
+EOF
+
+  local repro="BENCH_ONLY=$name BENCH_ROWS=$rows BENCH_RUNS=$BENCH_RUNS" repro_note=""
+  if [ "$BENCH_MEMBERS" != 10000 ]; then repro="$repro BENCH_MEMBERS=$BENCH_MEMBERS"; fi
+  if [ "$rows" = 1000000 ] && [ "$BENCH_RUNS" = 3 ] && [ "$BENCH_MEMBERS" = 10000 ]; then
+    repro_note=" (the defaults: \`BENCH_ONLY=$name make bench\` does the same)"
+  fi
+  cat >"$OUT/fragments/$name.md.new" <<EOF
+## $title
+
+A bulk status update of $rows rows ($upd_mb MB of CSV, one status for every referral,
+keyed by external id) against a database of $rows pending referrals: reftrack's
+preview (\`import --dry-run\`) and \`import\`, each compared with the sqlite3
+command-line shell importing the same file into a temporary table and updating
+the referrals from it with one statement.
+
+| | median wall time | runs (wall s) | median CPU time | peak memory |
+|---|---:|---|---:|---:|
+| baseline: \`sqlite3 .import\` + \`UPDATE … FROM\` | $base_med s | ${base_s[*]} | $base_cpu_med s | $base_peak MB |
+| reftrack: \`import --dry-run\` (preview) | $pre_med s | ${pre_s[*]} | $pre_cpu_med s | $pre_peak MB |
+| reftrack: \`import\` | $imp_med s | ${imp_s[*]} | $imp_cpu_med s | $imp_peak MB |
+| **ratio preview / baseline** | **${pre_r}x** | target ≤ 0.3x: $(verdict_mark "$pre_verdict") | ${pre_cpu_r}x | |
+| **ratio import / baseline** | **${imp_r}x** | target ≤ 0.5x: $(verdict_mark "$imp_verdict") | ${imp_cpu_r}x | |
+| **reftrack peak memory** | | target ≤ 300 MB: $(verdict_mark "$mem_verdict") | | **$ref_peak MB** |
+
+Measured $(date -u +%Y-%m-%d) at commit \`$COMMIT\` ($BUILD_TYPE build) on $NPROC CPUs
+($CPU_MODEL), $RAM_GIB GiB RAM, $OS, sqlite3 $SQLITE_VERSION; median of $BENCH_RUNS runs.
+
+Reproduce: \`$repro make bench\`$repro_note;
+\`BENCH_ONLY=$name BENCH_ROWS=100000 make bench\` gives a quick look.
+\`bench/run.sh BUILD_DIR\` runs the benchmarks without rebuilding.
+
+What is measured:
+
+- **Data**: the referrals and members of the referral load benchmark above (same
+  generator, same seed, same bytes), and \`reftrack_datagen updates --rows $rows\`
+  (fixed seed): header \`referralkey_externalid,status\`, one row for each referral
+  \`crm-1\`..\`crm-$rows\` in a scrambled order, so the keys reach the indexes in
+  random order; statuses about 40% qualified, 30% approved, 20% denied and 10%
+  pending. Against pending referrals every row is valid: $want_changed rows change
+  a referral, $want_unchanged (pending to pending) change nothing.
+- **Database**: built once, untimed, as the referral load benchmark's reftrack side
+  builds it (\`campaign add\` three times, \`member load\`, \`referral load\`:
+  $rows pending referrals, $db_mb MB after a WAL checkpoint, $setup_s s). Before
+  every timed command, on either side, the file is copied afresh and the copy
+  flushed to disk (\`sync\`); all three start from the same bytes, warm in the
+  page cache.
+- **Baseline**: one timed sqlite3 process on the copy, with the shell's defaults
+  ($baseline_pragmas; WAL is the file's own journal mode, set by reftrack):
+  \`CREATE TEMP TABLE updates_csv (external_id TEXT, status TEXT)\`,
+  \`.import --csv --skip 1 --schema temp updates.csv updates_csv\` (a bare table,
+  no index), then \`UPDATE referrals SET status = updates_csv.status FROM
+  updates_csv WHERE referrals.external_id = updates_csv.external_id\` (plan:
+  $baseline_plan). It checks nothing: no status rules, no key that matches
+  nothing or several referrals, no status spelling; it sets no timestamps, writes
+  no history, records no import and reports nothing. Checked afterwards, untimed:
+  the referrals' statuses count as the file's ($want_counts).
+- **reftrack preview**: \`reftrack --db DB import updates.csv --dry-run --json\` on
+  its own copy: parses the file, resolves every key to its referral, checks every
+  row against the status rules in file order, and reports the counts, the
+  transitions and every error, changing nothing. Checked: its JSON says rows =
+  $rows, changed = $want_changed, unchanged = $want_unchanged, error_count = 0,
+  applied = false, and the referrals are all still pending.
+- **reftrack import**: \`reftrack --db DB import updates.csv --json\` on its own
+  copy: the same reading and checking, then, in one transaction, every change
+  with its timestamps and one history row each, and the import recorded (file
+  name, SHA-256, counts), with reftrack's own settings (see
+  src/store/sqlite/sqlite_store.cc). Checked: the same JSON counts with
+  applied = true and an import_id, the referrals' statuses equal the
+  baseline's, and $want_changed new history rows.
+- **Timing**: \`/usr/bin/time -f '%e %M %U %S'\` around the timed command only;
+  each run does baseline, preview and import in turn to share the machine's
+  noise. The ratio targets apply to median wall times; the memory target to the
+  largest peak resident memory of any preview or import run.
+EOF
+  write_fragment 30 "$name"
 }
 
 # ---------------------------------------------------------------------------
