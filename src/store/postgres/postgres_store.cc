@@ -75,6 +75,19 @@ Member ReadMember(const Rows& rows, int i) {
 
 std::unexpected<Error> Failed(const pg::PgError& e) { return std::unexpected(pg::ToError(e)); }
 
+// $1..$6 of an UPDATE of a referral's status: status, qualified_at, approved_at,
+// denied_at, status_changed_at, id.
+Params StatusParams(const Referral& after) {
+  Params params;
+  params.Add(StatusName(after.status))
+      .Add(OptTimeText(after.qualified_at))
+      .Add(OptTimeText(after.approved_at))
+      .Add(OptTimeText(after.denied_at))
+      .Add(std::string_view(FormatTimestamp(after.status_changed_at)))
+      .Add(after.id);
+  return params;
+}
+
 void AppendOptional(std::string& line, const std::optional<std::string>& v) {
   if (v) pg::AppendCopyField(line, *v); else pg::AppendCopyNull(line);
 }
@@ -423,13 +436,7 @@ Result<void> PostgresStore::WriteStatusChange(const Referral& after, const Statu
       " denied_at = $4, status_changed_at = $5 WHERE id = $6 RETURNING id)"
       " INSERT INTO status_changes (referral_id, from_status, to_status, at, source, actor,"
       " batch_id) SELECT id, $7, $8, $9, $10, $11, $12 FROM updated",
-      Params()
-          .Add(StatusName(after.status))
-          .Add(OptTimeText(after.qualified_at))
-          .Add(OptTimeText(after.approved_at))
-          .Add(OptTimeText(after.denied_at))
-          .Add(std::string_view(FormatTimestamp(after.status_changed_at)))
-          .Add(after.id)
+      StatusParams(after)
           .Add(StatusName(change.from))
           .Add(StatusName(change.to))
           .Add(std::string_view(FormatTimestamp(change.at)))
@@ -591,13 +598,7 @@ Result<void> PostgresStore::WriteFieldChange(const ReferralWrite& write) {
       "UPDATE referrals SET status = $1, qualified_at = $2, approved_at = $3, denied_at = $4,"
       " status_changed_at = $5, name = $7, email = $8, external_id = $9, note = $10"
       " WHERE id = $6",
-      Params()
-          .Add(StatusName(after.status))
-          .Add(OptTimeText(after.qualified_at))
-          .Add(OptTimeText(after.approved_at))
-          .Add(OptTimeText(after.denied_at))
-          .Add(std::string_view(FormatTimestamp(after.status_changed_at)))
-          .Add(after.id)
+      StatusParams(after)
           .Add(std::string_view(after.name))
           .Add(std::string_view(after.email))
           .Add(after.external_id)
