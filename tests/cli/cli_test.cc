@@ -175,6 +175,44 @@ TEST_P(CliTest, UnreachableDatabaseIsAStorageError) {
   EXPECT_FALSE(r.err.empty());
 }
 
+// `import` for people: a readable preview and result, usage errors, and an earlier
+// import's errors as spreadsheet-safe CSV.
+TEST_P(CliTest, ImportForPeopleAndItsErrorsAsCsv) {
+  Ok("campaign add Spring");
+  Ok("referral add --campaign Spring --email ann@x.com --external-id crm-1");
+  const std::string file = dir_.File("updates.csv");
+  WriteFile(file, "referralkey_externalid,status\ncrm-1,qualified\ncrm-2,approved\ncrm-1,=1+2\n");
+
+  CommandResult preview = Run("import '" + file + "' --dry-run");
+  ASSERT_EQ(preview.exit_code, 0) << preview.err;
+  EXPECT_NE(preview.out.find("nothing changed"), std::string::npos) << preview.out;
+  EXPECT_NE(preview.out.find("1 would change"), std::string::npos) << preview.out;
+  EXPECT_NE(preview.out.find("pending->qualified"), std::string::npos) << preview.out;
+  EXPECT_NE(preview.out.find("row 3 (referralkey_externalid)"), std::string::npos) << preview.out;
+  EXPECT_EQ(RunJson("referral show 1")["status"], "pending");
+
+  CommandResult imported = Run("import '" + file + "'");
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.out.find("(import 1)"), std::string::npos) << imported.out;
+  EXPECT_EQ(RunJson("referral show 1")["status"], "qualified");
+
+  CommandResult errors = Run("import errors 1");
+  ASSERT_EQ(errors.exit_code, 0) << errors.err;
+  EXPECT_EQ(errors.out,
+            "row,column,message\r\n"
+            "3,referralkey_externalid,\"no referral with external id \"\"crm-2\"\"\"\r\n"
+            "4,status,\"\"\"=1+2\"\" is not a status; use pending, qualified, approved or "
+            "denied\"\r\n");
+
+  CommandResult unknown = Run("import errors 99");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("no import 99"), std::string::npos) << unknown.err;
+  EXPECT_EQ(Run("import").exit_code, 2);
+  CommandResult missing = Run("import '" + dir_.File("absent.csv") + "'");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("absent.csv"), std::string::npos) << missing.err;
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, CliTest, ::testing::ValuesIn(StoreKinds()));
 
 }  // namespace
