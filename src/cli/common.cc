@@ -32,7 +32,9 @@ void ReportError(Context& ctx, const Error& error) {
 }
 
 void PrintJson(const nlohmann::json& value) {
-  std::cout << value.dump() << '\n';
+  // Text is checked when it comes in; should invalid UTF-8 slip through, it is shown
+  // replaced rather than ending the program after its work is done.
+  std::cout << value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   std::cout.flush();
 }
 

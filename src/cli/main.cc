@@ -1,6 +1,8 @@
 // reftrack: the command line. Each command group lives in its own file and only
 // parses, calls the engine and renders.
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
 
 #include "cli/common.h"
 
@@ -10,7 +12,8 @@ int main(int argc, char** argv) {
   CLI::App app{"reftrack: referral tracking with exact status rules", "reftrack"};
   app.fallthrough();
   app.add_option("--db", ctx.db_url,
-                 "database: a file path, sqlite:PATH or postgresql://... (default $REFTRACK_DB, else reftrack.db)");
+                 "database: a file path, sqlite:PATH or postgresql://... (default $REFTRACK_DB, "
+                 "else reftrack.db)");
   app.add_flag("--json", ctx.json, "print one JSON object on stdout");
 
   AddCampaignCommands(app, ctx);
@@ -24,6 +27,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
+  } catch (const std::exception& e) {
+    // Expected failures are values (util/result.h); this is a bug, said plainly.
+    std::fprintf(stderr, "reftrack: unexpected error: %s\n", e.what());
+    return kExitFailed;
   }
   return ctx.exit_code;
 }

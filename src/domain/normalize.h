@@ -19,4 +19,8 @@ bool IsValidEmail(std::string_view normalized);
 // Trimmed.
 std::string NormalizeCode(std::string_view code);
 
+// Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF) with
+// no NUL byte: text every store can keep and every output can show.
+bool IsValidText(std::string_view s);
+
 }  // namespace reftrack

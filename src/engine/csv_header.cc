@@ -1,8 +1,8 @@
 #include "engine/csv_header.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "domain/normalize.h"
 
@@ -25,8 +25,8 @@ CsvHeader CsvHeader::Match(const std::vector<std::string>& header,
     } else if (is_known) {
       h.columns_.emplace_back(name, static_cast<int>(i));
     } else {
-      h.warnings_.push_back(fmt::format("unknown column \"{}\" (column {}) is ignored", raw,
-                                        i + 1));
+      h.warnings_.push_back(
+          fmt::format("unknown column \"{}\" (column {}) is ignored", raw, i + 1));
     }
   }
   return h;
@@ -66,6 +66,12 @@ Result<CsvHeader> ReadHeader(csv::Reader& reader, const std::vector<std::string_
                 fmt::format("the file has no header; the first row must name the columns: {}",
                             fmt::join(known, ",")));
   }
+  for (const std::string& name : record.fields) {
+    if (!IsValidText(name)) {
+      return Fail(ErrorCode::kInvalidInput,
+                  "row 1 (the header) is not UTF-8 text; save the file as \"CSV UTF-8\"");
+    }
+  }
   return CsvHeader::Match(record.fields, known);
 }
 
@@ -86,13 +92,27 @@ Result<void> ForEachDataRow(csv::Reader& reader, const CsvHeader& header, int64_
       continue;
     }
     if (!*next) break;
-    if (record.blank) continue;
+    // A blank line, or a row of empty cells as spreadsheets write below the data.
+    if (record.blank || std::all_of(record.fields.begin(), record.fields.end(),
+                                    [](const std::string& f) { return f.empty(); })) {
+      continue;
+    }
     ++rows;
     if (progress && rows % kProgressEveryRows == 0) progress(reader.bytes_read());
     if (record.fields.size() != header.width()) {
       errors.push_back({record.row, "",
                         fmt::format("the row has {} fields but the header has {}",
                                     record.fields.size(), header.width())});
+      continue;
+    }
+    auto bad = std::find_if(record.fields.begin(), record.fields.end(),
+                            [](const std::string& f) { return !IsValidText(f); });
+    if (bad != record.fields.end()) {
+      size_t column = bad - record.fields.begin();
+      errors.push_back({record.row, std::string(header.NameAt(column)),
+                        fmt::format("column {} is not UTF-8 text (or holds a NUL byte); save the "
+                                    "file as \"CSV UTF-8\"",
+                                    column + 1)});
       continue;
     }
     if (auto ok = on_row(record); !ok) return ok;

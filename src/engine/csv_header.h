@@ -56,10 +56,11 @@ using ProgressFn = std::function<void(uint64_t bytes_read)>;
 // naming the columns the file may have.
 Result<CsvHeader> ReadHeader(csv::Reader& reader, const std::vector<std::string_view>& known);
 
-// Reads the data rows after the header, skipping blank lines. Each row read counts in
-// `rows`; a malformed row or one whose width differs from the header's goes to
-// `errors`; the others go to `on_row`, whose failure stops the reading. A file that
-// cannot be read to its end fails as a whole.
+// Reads the data rows after the header, skipping blank lines and rows of empty cells.
+// Each row read counts in `rows`; a malformed row, one whose width differs from the
+// header's, or one with a cell that is not UTF-8 text goes to `errors`; the others go
+// to `on_row`, whose failure stops the reading. A file that cannot be read to its end
+// fails as a whole.
 Result<void> ForEachDataRow(csv::Reader& reader, const CsvHeader& header, int64_t& rows,
                             std::vector<RowError>& errors, const ProgressFn& progress,
                             const std::function<Result<void>(const csv::Record&)>& on_row);

@@ -1,11 +1,5 @@
 #include "util/sha256.h"
 
-#include <fmt/format.h>
-
-#include <cerrno>
-#include <cstring>
-#include <vector>
-
 namespace reftrack {
 
 Sha256::Sha256() { crypto_hash_sha256_init(&state_); }

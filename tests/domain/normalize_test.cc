@@ -24,5 +24,20 @@ TEST(Normalize, ValidEmails) {
   }
 }
 
+TEST(Normalize, ValidTextIsWellFormedUtf8WithoutNul) {
+  for (std::string_view ok : {std::string_view(""), std::string_view("plain"),
+                              std::string_view("Ren\xc3\xa9"), std::string_view("\xe2\x82\xac"),
+                              std::string_view("\xf0\x9f\x98\x80"), std::string_view("\xf4\x8f\xbf\xbf")}) {
+    EXPECT_TRUE(IsValidText(ok)) << ok;
+  }
+  for (std::string_view bad :
+       {std::string_view("Ren\xe9"), std::string_view("a\0b", 3), std::string_view("\xc0\xaf"),
+        std::string_view("\xe0\x80\xaf"), std::string_view("\xed\xa0\x80"),
+        std::string_view("\xf4\x90\x80\x80"), std::string_view("\xc3"), std::string_view("\x80"),
+        std::string_view("\xff"), std::string_view("\xe2\x82")}) {
+    EXPECT_FALSE(IsValidText(bad)) << testing::PrintToString(std::string(bad));
+  }
+}
+
 }  // namespace
 }  // namespace reftrack
