@@ -75,8 +75,10 @@ class Store {
   // How a write transaction will be used.
   enum class WriteMode {
     kNormal,
-    // A bulk load whose every reference (campaign, referrer) the engine has checked
-    // inside this transaction: the store may skip re-checking them row by row.
+    // A bulk load or import whose every reference (campaign, referrer) the engine has
+    // checked inside this transaction: the store may skip re-checking them row by row.
+    // Bulk writers also wait for each other (on PostgreSQL an advisory lock; SQLite's
+    // write lock already does), so two imports locking many rows cannot deadlock.
     kBulk,
   };
 

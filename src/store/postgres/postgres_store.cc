@@ -1,9 +1,9 @@
 #include "store/postgres/postgres_store.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "store/migrate.h"
 #include "store/postgres/migrations.h"
@@ -17,11 +17,13 @@ namespace {
 
 // Any constant: the key of the advisory lock that serializes migrations.
 constexpr int64_t kMigrationLockKey = 0x7265667472616b;  // "reftrak"
+// The advisory lock bulk writers hold for their whole transaction: one at a time.
+constexpr int64_t kBulkLockKey = 0x7265667472626c;  // "reftrbl"
 
 // Timestamps travel as ISO 8601 text in UTC, the form util/time.h writes and reads.
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
-#define REFERRAL_COLUMNS                                                                    \
+#define REFERRAL_COLUMNS \
   "SELECT r.id, r.campaign_id, c.name, r.referrer_id, m.email, r.name, r.email,"          \
   " r.external_id, r.referral_code, r.coupon_code, r.note, r.status, " TS("r.qualified_at") \
   ", " TS("r.approved_at") ", " TS("r.denied_at") ", " TS("r.status_changed_at") ", "     \
@@ -29,8 +31,8 @@ constexpr int64_t kMigrationLockKey = 0x7265667472616b;  // "reftrak"
   " FROM referrals r JOIN campaigns c ON c.id = r.campaign_id"                             \
   " LEFT JOIN members m ON m.id = r.referrer_id "
 
-#define REFERRAL_COLUMN_LIST                                                              \
-  "campaign_id, referrer_id, name, email, external_id, referral_code, coupon_code,"       \
+#define REFERRAL_COLUMN_LIST                                                        \
+  "campaign_id, referrer_id, name, email, external_id, referral_code, coupon_code," \
   " status, status_changed_at, created_at"
 #define REFERRAL_INSERT_COLUMNS "(" REFERRAL_COLUMN_LIST ")"
 
@@ -69,8 +71,8 @@ Referral ReadReferral(const Rows& rows, int i) {
 }
 
 Member ReadMember(const Rows& rows, int i) {
-  return Member{rows.Int(i, 0), rows.Int(i, 1), rows.Text(i, 2), rows.Text(i, 3),
-                rows.OptText(i, 4), OptTime(rows, i, 5).value_or(0)};
+  return Member{rows.Int(i, 0),  rows.Int(i, 1),     rows.Text(i, 2),
+                rows.Text(i, 3), rows.OptText(i, 4), OptTime(rows, i, 5).value_or(0)};
 }
 
 std::unexpected<Error> Failed(const pg::PgError& e) { return std::unexpected(pg::ToError(e)); }
@@ -89,7 +91,10 @@ Params StatusParams(const Referral& after) {
 }
 
 void AppendOptional(std::string& line, const std::optional<std::string>& v) {
-  if (v) pg::AppendCopyField(line, *v); else pg::AppendCopyNull(line);
+  if (v)
+    pg::AppendCopyField(line, *v);
+  else
+    pg::AppendCopyNull(line);
 }
 
 // One COPY text line per referral, in REFERRAL_INSERT_COLUMNS order.
@@ -106,7 +111,10 @@ std::string CopyRows(std::span<const NewReferral> referrals) {
     }
     out += std::to_string(r.campaign_id);
     out += '\t';
-    if (r.referrer_id) out += std::to_string(*r.referrer_id); else pg::AppendCopyNull(out);
+    if (r.referrer_id)
+      out += std::to_string(*r.referrer_id);
+    else
+      pg::AppendCopyNull(out);
     out += '\t';
     pg::AppendCopyField(out, r.name);
     out += '\t';
@@ -132,7 +140,8 @@ Result<std::unique_ptr<Store>> PostgresStore::Open(const std::string& url) {
   auto conn = pg::Connection::Open(url);
   if (!conn) return std::unexpected(conn.error());
   std::unique_ptr<PostgresStore> store(new PostgresStore(std::move(*conn)));
-  if (auto ok = store->conn_->Exec("SET client_min_messages = warning"); !ok) return Failed(ok.error());
+  if (auto ok = store->conn_->Exec("SET client_min_messages = warning"); !ok)
+    return Failed(ok.error());
   if (auto ok = store->Migrate(); !ok) return std::unexpected(ok.error());
   return std::unique_ptr<Store>(std::move(store));
 }
@@ -166,11 +175,18 @@ Result<void> PostgresStore::Migrate() {
   return tx->Commit();
 }
 
-Result<WriteTransaction> PostgresStore::BeginWrite(WriteMode /*mode*/) {
+Result<WriteTransaction> PostgresStore::BeginWrite(WriteMode mode) {
   if (auto ok = conn_->Exec("BEGIN"); !ok) return Failed(ok.error());
   in_transaction_ = true;
   bulk_status_ready_ = false;
-  return WriteTransaction(this);
+  WriteTransaction tx(this);
+  if (mode == WriteMode::kBulk) {
+    if (auto ok = conn_->Query("SELECT pg_advisory_xact_lock($1)", Params().Add(kBulkLockKey));
+        !ok) {
+      return Failed(ok.error());
+    }
+  }
+  return tx;
 }
 
 Result<void> PostgresStore::CommitWrite() {
@@ -234,26 +250,24 @@ Result<Member> PostgresStore::CreateMember(const NewMember& member, Micros at) {
     return std::unexpected(
         DuplicateMember(member, *existing ? DuplicateOf::kEmail : DuplicateOf::kReferralCode));
   }
-  return Member{rows->Int(0, 0), member.campaign_id, member.email, member.name,
-                member.referral_code, at};
+  return Member{rows->Int(0, 0), member.campaign_id,   member.email,
+                member.name,     member.referral_code, at};
 }
 
 Result<std::optional<Member>> PostgresStore::FindMember(int64_t campaign_id,
                                                         std::string_view email) {
-  auto rows = conn_->Query(
-      "SELECT id, campaign_id, email, name, referral_code, " TS("created_at")
-      " FROM members WHERE campaign_id = $1 AND email = $2",
-      Params().Add(campaign_id).Add(email));
+  auto rows = conn_->Query("SELECT id, campaign_id, email, name, referral_code, " TS(
+                               "created_at") " FROM members WHERE campaign_id = $1 AND email = $2",
+                           Params().Add(campaign_id).Add(email));
   if (!rows) return Failed(rows.error());
   if (rows->size() == 0) return std::optional<Member>();
   return ReadMember(*rows, 0);
 }
 
 Result<std::vector<Member>> PostgresStore::ListMembers(int64_t campaign_id) {
-  auto rows = conn_->Query(
-      "SELECT id, campaign_id, email, name, referral_code, " TS("created_at")
-      " FROM members WHERE campaign_id = $1 ORDER BY id",
-      Params().Add(campaign_id));
+  auto rows = conn_->Query("SELECT id, campaign_id, email, name, referral_code, " TS(
+                               "created_at") " FROM members WHERE campaign_id = $1 ORDER BY id",
+                           Params().Add(campaign_id));
   if (!rows) return Failed(rows.error());
   std::vector<Member> out;
   for (int i = 0; i < rows->size(); ++i) out.push_back(ReadMember(*rows, i));
@@ -281,8 +295,11 @@ Result<InsertOutcome> PostgresStore::InsertReferral(const NewReferral& r) {
       "SELECT EXISTS (SELECT 1 FROM referrals WHERE email = $1 AND campaign_id = $2),"
       " EXISTS (SELECT 1 FROM referrals WHERE external_id = $3 AND campaign_id = $2),"
       " EXISTS (SELECT 1 FROM referrals WHERE referral_code = $4)",
-      Params().Add(std::string_view(r.email)).Add(r.campaign_id).Add(r.external_id).Add(
-          r.referral_code));
+      Params()
+          .Add(std::string_view(r.email))
+          .Add(r.campaign_id)
+          .Add(r.external_id)
+          .Add(r.referral_code));
   if (!why) return Failed(why.error());
   return InsertOutcome{0, why->Text(0, 0) == "t"   ? DuplicateOf::kEmail
                           : why->Text(0, 1) == "t" ? DuplicateOf::kExternalId
@@ -314,13 +331,12 @@ Result<void> PostgresStore::InsertReferrals(std::span<const NewReferral> referra
 // outcome maps back to its row.
 Result<void> PostgresStore::InsertSkippingDuplicates(size_t count, const std::string& rows,
                                                      std::vector<DuplicateOf>& outcomes) {
-  if (auto ok = conn_->Exec(
-          "CREATE TEMP TABLE IF NOT EXISTS referrals_staging"
-          " (ord BIGSERIAL, LIKE referrals INCLUDING DEFAULTS) ON COMMIT DROP;"
-          " TRUNCATE referrals_staging;"
-          " ALTER SEQUENCE referrals_staging_ord_seq RESTART;"
-          " ALTER TABLE referrals_staging ALTER COLUMN id"
-          "   SET DEFAULT nextval(pg_get_serial_sequence('referrals', 'id'))");
+  if (auto ok = conn_->Exec("CREATE TEMP TABLE IF NOT EXISTS referrals_staging"
+                            " (ord BIGSERIAL, LIKE referrals INCLUDING DEFAULTS) ON COMMIT DROP;"
+                            " TRUNCATE referrals_staging;"
+                            " ALTER SEQUENCE referrals_staging_ord_seq RESTART;"
+                            " ALTER TABLE referrals_staging ALTER COLUMN id"
+                            "   SET DEFAULT nextval(pg_get_serial_sequence('referrals', 'id'))");
       !ok) {
     return Failed(ok.error());
   }
@@ -330,10 +346,11 @@ Result<void> PostgresStore::InsertSkippingDuplicates(size_t count, const std::st
   }
   // Rows go in file order; a row that conflicts with an earlier one, in the table or
   // in this batch, is skipped, as SQLite's row-by-row insert does.
-  auto inserted = conn_->Query(
-      "INSERT INTO referrals (id, " REFERRAL_COLUMN_LIST ")"
-      " SELECT id, " REFERRAL_COLUMN_LIST " FROM referrals_staging ORDER BY ord"
-      " ON CONFLICT DO NOTHING");
+  auto inserted = conn_->Query("INSERT INTO referrals (id, " REFERRAL_COLUMN_LIST
+                               ")"
+                               " SELECT id, " REFERRAL_COLUMN_LIST
+                               " FROM referrals_staging ORDER BY ord"
+                               " ON CONFLICT DO NOTHING");
   if (!inserted) return Failed(inserted.error());
   // Why each skipped row was skipped: the first unique value already taken.
   auto reasons = conn_->Query(
@@ -417,7 +434,8 @@ Result<ReferralPage> PostgresStore::ListReferrals(const ReferralFilter& filter) 
   }
   if (!filter.query.empty()) {
     params.Add(std::string_view(filter.query));
-    sql += " AND (strpos(r.email, " + next() + ") > 0 OR strpos(lower(r.name), " + next() + ") > 0)";
+    sql +=
+        " AND (strpos(r.email, " + next() + ") > 0 OR strpos(lower(r.name), " + next() + ") > 0)";
   }
   if (filter.before_id) {
     params.Add(*filter.before_id);
@@ -454,7 +472,7 @@ constexpr size_t kLookupBatch = 10'000;
 
 // REFERRAL_COLUMNS without the joins: bulk reads leave the campaign's name, the
 // referrer's email and created_at empty.
-#define BULK_REFERRAL_COLUMNS                                                               \
+#define BULK_REFERRAL_COLUMNS \
   "SELECT r.id, r.campaign_id, '', r.referrer_id, NULL, r.name, r.email, r.external_id,"  \
   " r.referral_code, r.coupon_code, r.note, r.status, " TS("r.qualified_at") ", "         \
   TS("r.approved_at") ", " TS("r.denied_at") ", " TS("r.status_changed_at") ", NULL"      \
@@ -462,16 +480,23 @@ constexpr size_t kLookupBatch = 10'000;
 
 const char* LookupCondition(LookupColumn column) {
   switch (column) {
-    case LookupColumn::kEmail: return "r.email = ANY($1::text[])";
-    case LookupColumn::kExternalId: return "r.external_id = ANY($1::text[])";
-    case LookupColumn::kReferralCode: return "r.referral_code = ANY($1::text[])";
-    case LookupColumn::kCouponCode: return "r.coupon_code = ANY($1::text[])";
+    case LookupColumn::kEmail:
+      return "r.email = ANY($1::text[])";
+    case LookupColumn::kExternalId:
+      return "r.external_id = ANY($1::text[])";
+    case LookupColumn::kReferralCode:
+      return "r.referral_code = ANY($1::text[])";
+    case LookupColumn::kCouponCode:
+      return "r.coupon_code = ANY($1::text[])";
   }
   return "r.email = ANY($1::text[])";
 }
 
 void AppendOptionalTime(std::string& line, const std::optional<Micros>& t) {
-  if (t) line += FormatTimestamp(*t); else pg::AppendCopyNull(line);
+  if (t)
+    line += FormatTimestamp(*t);
+  else
+    pg::AppendCopyNull(line);
 }
 
 }  // namespace
@@ -625,7 +650,10 @@ Result<void> PostgresStore::AppendHistory(std::span<const StatusChange> history)
     data += '\t';
     pg::AppendCopyField(data, c.actor);
     data += '\t';
-    if (c.batch_id) data += std::to_string(*c.batch_id); else pg::AppendCopyNull(data);
+    if (c.batch_id)
+      data += std::to_string(*c.batch_id);
+    else
+      pg::AppendCopyNull(data);
     data += '\n';
   }
   if (auto ok = conn_->Copy("COPY status_changes (referral_id, from_status, to_status, at, source,"
@@ -687,15 +715,19 @@ Result<void> PostgresStore::FinishImport(const ImportRecord& record,
 }
 
 Result<std::optional<ImportRecord>> PostgresStore::GetImport(int64_t id) {
-  auto rows = conn_->Query(
-      "SELECT id, kind, file_name, sha256, actor, " TS("started_at") ", " TS("finished_at")
-      ", counts FROM imports WHERE id = $1",
-      Params().Add(id));
+  auto rows = conn_->Query("SELECT id, kind, file_name, sha256, actor, " TS("started_at") ", " TS(
+                               "finished_at") ", counts FROM imports WHERE id = $1",
+                           Params().Add(id));
   if (!rows) return Failed(rows.error());
   if (rows->size() == 0) return std::optional<ImportRecord>();
-  return ImportRecord{rows->Int(0, 0),  rows->Text(0, 1), rows->Text(0, 2),
-                      rows->Text(0, 3), rows->Text(0, 4), OptTime(*rows, 0, 5).value_or(0),
-                      OptTime(*rows, 0, 6).value_or(0), rows->Text(0, 7)};
+  return ImportRecord{rows->Int(0, 0),
+                      rows->Text(0, 1),
+                      rows->Text(0, 2),
+                      rows->Text(0, 3),
+                      rows->Text(0, 4),
+                      OptTime(*rows, 0, 5).value_or(0),
+                      OptTime(*rows, 0, 6).value_or(0),
+                      rows->Text(0, 7)};
 }
 
 // The table has no insertion counter: ctid, where one COPY put the rows, breaks ties
