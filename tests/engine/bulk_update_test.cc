@@ -86,8 +86,8 @@ TEST_P(BulkUpdateTest, LaterChunksSeeEarlierChanges) {
   EXPECT_TRUE(HistoryOf(b).empty());
 }
 
-// Importing the same file twice: the second import changes nothing, and what the
-// first one refused it refuses again.
+// Importing the same file twice: the second import changes nothing and writes no
+// history, and is recorded as an import of its own.
 TEST_P(BulkUpdateTest, ImportingTwiceChangesNothingMore) {
   AddCampaign("Spring");
   const int64_t a = AddReferral("Spring", "a@x.com");
