@@ -586,6 +586,9 @@ std::string ImportCounts(const ImportReport& report) {
 
 Result<ImportReport> PreviewImport(Engine& engine, csv::Reader& reader,
                                    const ProgressFn& progress) {
+  // One snapshot for the whole file: every chunk sees the same data.
+  auto snapshot = engine.store().BeginRead();
+  if (!snapshot) return std::unexpected(snapshot.error());
   return Plan(engine, reader, progress, std::nullopt, "");
 }
 

@@ -48,7 +48,8 @@ inline constexpr std::string_view kKeyColumns[] = {"referralkey_id", "referralke
 inline constexpr std::string_view kUpdateColumns[] = {"status", "name", "email", "external_id",
                                                       "note"};
 
-// The preview (dry run): reads the whole file and changes nothing. Refuses the file
+// The preview (dry run): reads the whole file against one snapshot of the data and
+// changes nothing. Refuses the file
 // as a whole (an error, not a report) when its header has no key column or nothing
 // to update.
 Result<ImportReport> PreviewImport(Engine& engine, csv::Reader& reader, const ProgressFn& progress);

@@ -1,8 +1,8 @@
 #include "engine/engine.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 #include "domain/normalize.h"
 #include "domain/transition.h"
@@ -35,9 +35,9 @@ Result<ReferralKey> ParseReferralKey(std::string_view text) {
     std::string_view digits = text.starts_with("id:") ? text.substr(3) : text;
     auto id = ParseId(digits);
     if (!id) {
-      return Fail(ErrorCode::kInvalidInput,
-                  fmt::format("\"{}\" is not a referral key; use ID, id:ID, external:X or email:E",
-                              text));
+      return Fail(
+          ErrorCode::kInvalidInput,
+          fmt::format("\"{}\" is not a referral key; use ID, id:ID, external:X or email:E", text));
     }
     key.id = *id;
     return key;
@@ -54,8 +54,8 @@ Result<StatusChangeOutcome> ApplyStatusChange(Store& store, Referral& referral, 
   if (!transition) return Fail(ErrorCode::kRefused, transition.error().message);
   StatusChangeOutcome outcome{referral.id, referral.status, to, transition->changed};
   if (!transition->changed) return outcome;
-  StatusChange change{referral.id, referral.status, to, at, context.source, context.actor,
-                      context.batch_id};
+  StatusChange change{referral.id,   referral.status, to, at, context.source,
+                      context.actor, context.batch_id};
   if (auto ok = store.WriteStatusChange(transition->after, change); !ok) {
     return std::unexpected(ok.error());
   }
@@ -105,9 +105,9 @@ Result<Referral> Engine::AddReferral(const ReferralInput& input) {
   auto inserted = store_.InsertReferral(*valid);
   if (!inserted) return std::unexpected(inserted.error());
   if (inserted->duplicate != DuplicateOf::kNone) {
-    return Fail(ErrorCode::kDuplicate,
-                DuplicateMessage(inserted->duplicate, *valid,
-                                 validator.CampaignName(valid->campaign_id)));
+    return Fail(
+        ErrorCode::kDuplicate,
+        DuplicateMessage(inserted->duplicate, *valid, validator.CampaignName(valid->campaign_id)));
   }
   auto created = store_.GetReferral(inserted->id);
   if (!created) return std::unexpected(created.error());
@@ -128,7 +128,8 @@ Result<Referral> Engine::Resolve(const ReferralKey& key) {
     auto id = CampaignId(key.campaign);
     if (!id) return std::unexpected(id.error());
     if (!*id) {
-      return Fail(ErrorCode::kNotFound, fmt::format("campaign \"{}\" does not exist", key.campaign));
+      return Fail(ErrorCode::kNotFound,
+                  fmt::format("campaign \"{}\" does not exist", key.campaign));
     }
     campaign_id = *id;
   }
@@ -154,11 +155,11 @@ Result<Referral> Engine::Resolve(const ReferralKey& key) {
   }
   if (!found) return std::unexpected(found.error());
   if (found->empty()) {
-    return Fail(ErrorCode::kNotFound, fmt::format("no referral with {}{}", described,
-                                                  key.campaign.empty()
-                                                      ? std::string()
-                                                      : fmt::format(" in campaign \"{}\"",
-                                                                    key.campaign)));
+    return Fail(
+        ErrorCode::kNotFound,
+        fmt::format("no referral with {}{}", described,
+                    key.campaign.empty() ? std::string()
+                                         : fmt::format(" in campaign \"{}\"", key.campaign)));
   }
   if (found->size() > 1) {
     std::string campaigns;
@@ -175,9 +176,13 @@ Result<Referral> Engine::Resolve(const ReferralKey& key) {
 }
 
 Result<ReferralDetails> Engine::Details(int64_t referral_id) {
+  // The referral and its history as of one moment.
+  auto snapshot = store_.BeginRead();
+  if (!snapshot) return std::unexpected(snapshot.error());
   auto referral = store_.GetReferral(referral_id);
   if (!referral) return std::unexpected(referral.error());
-  if (!*referral) return Fail(ErrorCode::kNotFound, fmt::format("no referral with id {}", referral_id));
+  if (!*referral)
+    return Fail(ErrorCode::kNotFound, fmt::format("no referral with id {}", referral_id));
   auto history = store_.History(referral_id);
   if (!history) return std::unexpected(history.error());
   return ReferralDetails{std::move(**referral), std::move(*history)};
@@ -221,7 +226,8 @@ Result<StatusChangeOutcome> Engine::ChangeStatus(int64_t referral_id, Status to,
   if (!tx) return std::unexpected(tx.error());
   auto referral = store_.LockReferral(referral_id);
   if (!referral) return std::unexpected(referral.error());
-  if (!*referral) return Fail(ErrorCode::kNotFound, fmt::format("no referral with id {}", referral_id));
+  if (!*referral)
+    return Fail(ErrorCode::kNotFound, fmt::format("no referral with id {}", referral_id));
   auto outcome = ApplyStatusChange(store_, **referral, to, Now(), context);
   if (!outcome) return outcome;
   if (outcome->changed) {

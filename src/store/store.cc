@@ -11,6 +11,10 @@ WriteTransaction::~WriteTransaction() {
   if (store_ != nullptr) store_->RollbackWrite();
 }
 
+ReadSnapshot::~ReadSnapshot() {
+  if (store_ != nullptr) store_->EndRead();
+}
+
 Result<void> WriteTransaction::Commit() {
   Store* store = store_;
   store_ = nullptr;

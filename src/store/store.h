@@ -37,6 +37,20 @@ class WriteTransaction {
   Store* store_;
 };
 
+// A read snapshot: until it ends (when destroyed), every read of its store sees the
+// database as it was at one moment, whatever other writers commit meanwhile.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Store* store) : store_(store) {}
+  ReadSnapshot(ReadSnapshot&& other) noexcept : store_(other.store_) { other.store_ = nullptr; }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  ~ReadSnapshot();
+
+ private:
+  Store* store_;
+};
+
 // Which unique value an insert would have duplicated.
 enum class DuplicateOf { kNone, kEmail, kExternalId, kReferralCode, kCouponCode };
 
@@ -84,6 +98,8 @@ class Store {
 
   // Starts a write transaction. Blocks (up to a timeout) while another writer holds one.
   virtual Result<WriteTransaction> BeginWrite(WriteMode mode = WriteMode::kNormal) = 0;
+  // Starts a read snapshot (no writes until it ends). Never blocks writers.
+  virtual Result<ReadSnapshot> BeginRead() = 0;
 
   // --- campaigns
   virtual Result<Campaign> CreateCampaign(std::string_view name, Micros at) = 0;
@@ -147,8 +163,10 @@ class Store {
 
  protected:
   friend class WriteTransaction;
+  friend class ReadSnapshot;
   virtual Result<void> CommitWrite() = 0;
   virtual void RollbackWrite() = 0;
+  virtual void EndRead() = 0;
 };
 
 }  // namespace reftrack

@@ -1,9 +1,10 @@
 // The bulk update plan across chunk boundaries: rows far below a change (in a later
 // chunk of the plan) still see it, in the preview (which keeps it in memory) as in
 // the import (which has written it), on every store.
+#include "engine/bulk_update.h"
+
 #include <gtest/gtest.h>
 
-#include "engine/bulk_update.h"
 #include "support/engine_fixture.h"
 
 namespace reftrack::testing {
@@ -30,17 +31,17 @@ TEST_P(BulkUpdateTest, LaterChunksSeeEarlierChanges) {
   const int64_t b = AddReferral("Spring", "b@x.com");
   const int64_t c = AddReferral("Spring", "c@x.com");
   std::string csv = "referralkey_id,referralkey_email,email,status\n";
-  csv += std::to_string(a) + ",,,qualified\n";   // row 2
-  csv += std::to_string(a) + ",,,denied\n";      // row 3
-  csv += ",a@x.com,a2@x.com,\n";                 // row 4: a's email moves
-  csv += std::to_string(c) + ",,,approved\n";    // row 5: c is approved (status only)
+  csv += std::to_string(a) + ",,,qualified\n";  // row 2
+  csv += std::to_string(a) + ",,,denied\n";     // row 3
+  csv += ",a@x.com,a2@x.com,\n";                // row 4: a's email moves
+  csv += std::to_string(c) + ",,,approved\n";   // row 5: c is approved (status only)
   for (int i = 0; i < kFillerRows; ++i) csv += std::to_string(b) + ",,,pending\n";
   const int64_t last = 5 + kFillerRows;
-  csv += std::to_string(a) + ",,,qualified\n";   // refused: qualified before, denied now
-  csv += ",a2@x.com,,pending\n";                 // found by the email row 4 gave it
-  csv += ",a@x.com,,pending\n";                  // nobody has it any more
-  csv += std::to_string(b) + ",,a@x.com,\n";     // free again: b may take it
-  csv += std::to_string(c) + ",,,pending\n";     // refused: approved is final
+  csv += std::to_string(a) + ",,,qualified\n";  // refused: qualified before, denied now
+  csv += ",a2@x.com,,pending\n";                // found by the email row 4 gave it
+  csv += ",a@x.com,,pending\n";                 // nobody has it any more
+  csv += std::to_string(b) + ",,a@x.com,\n";    // free again: b may take it
+  csv += std::to_string(c) + ",,,pending\n";    // refused: approved is final
 
   auto preview = Preview(csv);
   ASSERT_TRUE(preview.has_value()) << preview.error().message;
@@ -62,11 +63,10 @@ TEST_P(BulkUpdateTest, LaterChunksSeeEarlierChanges) {
     EXPECT_EQ(r->errors[1].column, "referralkey_email");
     EXPECT_EQ(r->errors[2].row, last + 5);
     EXPECT_EQ(r->errors[2].column, "status");
-    EXPECT_EQ(r->transitions,
-              (std::map<std::string, int64_t>{{"pending->qualified", 1},
-                                              {"qualified->denied", 1},
-                                              {"denied->pending", 1},
-                                              {"pending->approved", 1}}));
+    EXPECT_EQ(r->transitions, (std::map<std::string, int64_t>{{"pending->qualified", 1},
+                                                              {"qualified->denied", 1},
+                                                              {"denied->pending", 1},
+                                                              {"pending->approved", 1}}));
   }
   EXPECT_FALSE(preview->applied);
   EXPECT_TRUE(imported->applied);
@@ -101,6 +101,28 @@ TEST_P(BulkUpdateTest, ImportingTwiceChangesNothingMore) {
   EXPECT_EQ(second->unchanged, 1);
   EXPECT_NE(first->import_id, second->import_id);
   EXPECT_EQ(HistoryOf(a).size(), 1u);
+}
+
+// The snapshot a preview reads from: a change another connection commits meanwhile is
+// not seen until the snapshot ends, and the writer is not blocked by it.
+TEST_P(BulkUpdateTest, ReadSnapshotSeesOneMoment) {
+  AddCampaign("Spring");
+  const int64_t a = AddReferral("Spring", "a@x.com");
+  auto other_store = Store::Open(url_);
+  ASSERT_TRUE(other_store.has_value()) << other_store.error().message;
+  Engine other(**other_store);
+  {
+    auto snapshot = store_->BeginRead();
+    ASSERT_TRUE(snapshot.has_value()) << snapshot.error().message;
+    EXPECT_EQ(Get(a).status, Status::kPending);
+    auto changed = other.ChangeStatus(a, Status::kQualified, {ChangeSource::kManual, "other", {}});
+    ASSERT_TRUE(changed.has_value()) << changed.error().message;
+    EXPECT_EQ(Get(a).status, Status::kPending) << "the snapshot saw a later commit";
+    auto found = store_->FindReferralsByIds(std::vector<int64_t>{a});
+    ASSERT_TRUE(found.has_value() && found->size() == 1u);
+    EXPECT_EQ(found->front().status, Status::kPending);
+  }
+  EXPECT_EQ(Get(a).status, Status::kQualified);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, BulkUpdateTest, ::testing::ValuesIn(StoreKinds()));

@@ -189,6 +189,16 @@ Result<WriteTransaction> PostgresStore::BeginWrite(WriteMode mode) {
   return tx;
 }
 
+// Not a write transaction: bulk reads inside it take no row locks.
+Result<ReadSnapshot> PostgresStore::BeginRead() {
+  if (auto ok = conn_->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !ok) {
+    return Failed(ok.error());
+  }
+  return ReadSnapshot(this);
+}
+
+void PostgresStore::EndRead() { (void)conn_->Exec("ROLLBACK"); }
+
 Result<void> PostgresStore::CommitWrite() {
   if (conn_->InFailedTransaction()) {
     return Fail(ErrorCode::kStorage, "the transaction failed earlier and was not committed");

@@ -17,6 +17,7 @@ class PostgresStore final : public Store {
   static Result<std::unique_ptr<Store>> Open(const std::string& url);
 
   Result<WriteTransaction> BeginWrite(WriteMode mode = WriteMode::kNormal) override;
+  Result<ReadSnapshot> BeginRead() override;
 
   Result<Campaign> CreateCampaign(std::string_view name, Micros at) override;
   Result<std::optional<Campaign>> FindCampaign(std::string_view name) override;
@@ -54,6 +55,7 @@ class PostgresStore final : public Store {
  protected:
   Result<void> CommitWrite() override;
   void RollbackWrite() override;
+  void EndRead() override;
 
  private:
   explicit PostgresStore(std::unique_ptr<pg::Connection> conn) : conn_(std::move(conn)) {}

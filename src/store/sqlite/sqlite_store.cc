@@ -1,8 +1,8 @@
 #include "store/sqlite/sqlite_store.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "store/migrate.h"
 #include "store/sqlite/migrations.h"
@@ -21,11 +21,11 @@ constexpr int kBusyTimeoutMs = 30'000;
 // within 300 MB in all; SQLite allocates it only as it is used.
 constexpr int kCacheKiB = 131'072;
 
-#define REFERRAL_COLUMNS                                                                    \
-  "SELECT r.id, r.campaign_id, c.name, r.referrer_id, m.email, r.name, r.email,"          \
-  " r.external_id, r.referral_code, r.coupon_code, r.note, r.status, r.qualified_at,"     \
-  " r.approved_at, r.denied_at, r.status_changed_at, r.created_at"                         \
-  " FROM referrals r JOIN campaigns c ON c.id = r.campaign_id"                             \
+#define REFERRAL_COLUMNS                                                              \
+  "SELECT r.id, r.campaign_id, c.name, r.referrer_id, m.email, r.name, r.email,"      \
+  " r.external_id, r.referral_code, r.coupon_code, r.note, r.status, r.qualified_at," \
+  " r.approved_at, r.denied_at, r.status_changed_at, r.created_at"                    \
+  " FROM referrals r JOIN campaigns c ON c.id = r.campaign_id"                        \
   " LEFT JOIN members m ON m.id = r.referrer_id "
 
 std::optional<Micros> OptTime(const Statement& s, int col) {
@@ -82,7 +82,7 @@ DuplicateOf ClassifyUniqueViolation(std::string_view message) {
   return DuplicateOf::kCouponCode;
 }
 
-#define INSERT_REFERRAL                                                                  \
+#define INSERT_REFERRAL                                                                       \
   "INSERT INTO referrals (campaign_id, referrer_id, name, email, external_id, referral_code," \
   " coupon_code, status, status_changed_at, created_at) VALUES "
 
@@ -109,9 +109,18 @@ void BindReferral(Statement& s, int base, const NewReferral& r, const std::strin
   s.Bind(base + 2, r.referrer_id);
   s.BindStatic(base + 3, r.name);
   s.BindStatic(base + 4, r.email);
-  if (r.external_id) s.BindStatic(base + 5, *r.external_id); else s.BindNull(base + 5);
-  if (r.referral_code) s.BindStatic(base + 6, *r.referral_code); else s.BindNull(base + 6);
-  if (r.coupon_code) s.BindStatic(base + 7, *r.coupon_code); else s.BindNull(base + 7);
+  if (r.external_id)
+    s.BindStatic(base + 5, *r.external_id);
+  else
+    s.BindNull(base + 5);
+  if (r.referral_code)
+    s.BindStatic(base + 6, *r.referral_code);
+  else
+    s.BindNull(base + 6);
+  if (r.coupon_code)
+    s.BindStatic(base + 7, *r.coupon_code);
+  else
+    s.BindNull(base + 7);
   s.BindStatic(base + 8, created);
   s.BindStatic(base + 9, created);
 }
@@ -134,10 +143,10 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path) {
 Result<void> SqliteStore::Configure() {
   sqlite3_busy_timeout(db_->handle(), kBusyTimeoutMs);
   // synchronous=FULL: a commit is on disk before it is reported, even across a power cut.
-  return db_->Exec(fmt::format(
-      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
-      " PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY;",
-      kCacheKiB));
+  return db_->Exec(
+      fmt::format("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                  " PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY;",
+                  kCacheKiB));
 }
 
 // Runs inside one write transaction, so two processes opening a new database at
@@ -193,6 +202,16 @@ Result<WriteTransaction> SqliteStore::BeginWrite(WriteMode mode) {
   return WriteTransaction(this);
 }
 
+// In WAL mode a deferred transaction's first read fixes its snapshot.
+Result<ReadSnapshot> SqliteStore::BeginRead() {
+  if (auto ok = db_->Exec("BEGIN DEFERRED"); !ok) return std::unexpected(ok.error());
+  return ReadSnapshot(this);
+}
+
+void SqliteStore::EndRead() {
+  if (!sqlite3_get_autocommit(db_->handle())) (void)db_->Exec("ROLLBACK");
+}
+
 Result<void> SqliteStore::CommitWrite() {
   auto committed = db_->Exec("COMMIT");
   if (committed) RestoreForeignKeys();
@@ -242,7 +261,8 @@ Result<std::vector<Campaign>> SqliteStore::ListCampaigns() {
   ResetGuard reset(s);
   std::vector<Campaign> out;
   int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Int(0), s.Text(1), OptTime(s, 2).value_or(0)});
+  while ((rc = s.Step()) == SQLITE_ROW)
+    out.push_back({s.Int(0), s.Text(1), OptTime(s, 2).value_or(0)});
   if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
   return out;
 }
@@ -267,8 +287,12 @@ Result<Member> SqliteStore::CreateMember(const NewMember& member, Micros at) {
                                                        : DuplicateOf::kEmail));
   }
   if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
-  return Member{sqlite3_last_insert_rowid(db_->handle()), member.campaign_id, member.email,
-                member.name, member.referral_code, at};
+  return Member{sqlite3_last_insert_rowid(db_->handle()),
+                member.campaign_id,
+                member.email,
+                member.name,
+                member.referral_code,
+                at};
 }
 
 Result<std::optional<Member>> SqliteStore::FindMember(int64_t campaign_id, std::string_view email) {
@@ -445,11 +469,13 @@ Result<void> SqliteStore::WriteStatusChange(const Referral& after, const StatusC
 Result<void> SqliteStore::WriteReferral(const ReferralWrite& write) {
   const Referral& after = write.after;
   auto update = write.fields_changed
-                    ? Cached("UPDATE referrals SET status = ?1, qualified_at = ?2, approved_at = ?3,"
-                             " denied_at = ?4, status_changed_at = ?5, name = ?7, email = ?8,"
-                             " external_id = ?9, note = ?10 WHERE id = ?6")
-                    : Cached("UPDATE referrals SET status = ?1, qualified_at = ?2, approved_at = ?3,"
-                             " denied_at = ?4, status_changed_at = ?5 WHERE id = ?6");
+                    ? Cached(
+                          "UPDATE referrals SET status = ?1, qualified_at = ?2, approved_at = ?3,"
+                          " denied_at = ?4, status_changed_at = ?5, name = ?7, email = ?8,"
+                          " external_id = ?9, note = ?10 WHERE id = ?6")
+                    : Cached(
+                          "UPDATE referrals SET status = ?1, qualified_at = ?2, approved_at = ?3,"
+                          " denied_at = ?4, status_changed_at = ?5 WHERE id = ?6");
   if (!update) return std::unexpected(update.error());
   Statement& u = **update;
   u.Bind(1, StatusName(after.status));
@@ -503,9 +529,9 @@ namespace {
 // repeated to fill a short batch.
 constexpr size_t kLookupBatch = 256;
 
-#define BULK_REFERRAL_COLUMNS                                                              \
-  "SELECT r.id, r.campaign_id, '', r.referrer_id, NULL, r.name, r.email, r.external_id,"  \
-  " r.referral_code, r.coupon_code, r.note, r.status, r.qualified_at, r.approved_at,"      \
+#define BULK_REFERRAL_COLUMNS                                                            \
+  "SELECT r.id, r.campaign_id, '', r.referrer_id, NULL, r.name, r.email, r.external_id," \
+  " r.referral_code, r.coupon_code, r.note, r.status, r.qualified_at, r.approved_at,"    \
   " r.denied_at, r.status_changed_at, NULL FROM referrals r "
 
 std::string LookupSql(std::string_view column) {
@@ -522,10 +548,14 @@ const char* LookupSqlFor(std::optional<LookupColumn> column) {
   static const std::string by_coupon_code = LookupSql("coupon_code");
   if (!column) return by_id.c_str();
   switch (*column) {
-    case LookupColumn::kEmail: return by_email.c_str();
-    case LookupColumn::kExternalId: return by_external_id.c_str();
-    case LookupColumn::kReferralCode: return by_referral_code.c_str();
-    case LookupColumn::kCouponCode: return by_coupon_code.c_str();
+    case LookupColumn::kEmail:
+      return by_email.c_str();
+    case LookupColumn::kExternalId:
+      return by_external_id.c_str();
+    case LookupColumn::kReferralCode:
+      return by_referral_code.c_str();
+    case LookupColumn::kCouponCode:
+      return by_coupon_code.c_str();
   }
   return by_id.c_str();
 }
@@ -623,8 +653,14 @@ Result<std::optional<ImportRecord>> SqliteStore::GetImport(int64_t id) {
   int rc = s.Step();
   if (rc == SQLITE_DONE) return std::optional<ImportRecord>();
   if (rc != SQLITE_ROW) return std::unexpected(s.LastError());
-  return ImportRecord{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4),
-                      OptTime(s, 5).value_or(0), OptTime(s, 6).value_or(0), s.Text(7)};
+  return ImportRecord{s.Int(0),
+                      s.Text(1),
+                      s.Text(2),
+                      s.Text(3),
+                      s.Text(4),
+                      OptTime(s, 5).value_or(0),
+                      OptTime(s, 6).value_or(0),
+                      s.Text(7)};
 }
 
 Result<std::vector<RowError>> SqliteStore::ImportErrors(int64_t id) {

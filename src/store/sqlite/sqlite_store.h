@@ -17,6 +17,7 @@ class SqliteStore final : public Store {
   static Result<std::unique_ptr<Store>> Open(const std::string& path);
 
   Result<WriteTransaction> BeginWrite(WriteMode mode = WriteMode::kNormal) override;
+  Result<ReadSnapshot> BeginRead() override;
 
   Result<Campaign> CreateCampaign(std::string_view name, Micros at) override;
   Result<std::optional<Campaign>> FindCampaign(std::string_view name) override;
@@ -54,6 +55,7 @@ class SqliteStore final : public Store {
  protected:
   Result<void> CommitWrite() override;
   void RollbackWrite() override;
+  void EndRead() override;
 
  private:
   explicit SqliteStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
