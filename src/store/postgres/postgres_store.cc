@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "store/migrate.h"
+#include "util/value_set.h"
 #include "store/postgres/migrations.h"
 
 namespace reftrack {
@@ -180,7 +181,7 @@ Result<WriteTransaction> PostgresStore::BeginWrite(WriteMode mode) {
   in_transaction_ = true;
   bulk_status_ready_ = false;
   WriteTransaction tx(this);
-  if (mode == WriteMode::kBulk) {
+  if (mode != WriteMode::kNormal) {
     if (auto ok = conn_->Query("SELECT pg_advisory_xact_lock($1)", Params().Add(kBulkLockKey));
         !ok) {
       return Failed(ok.error());
