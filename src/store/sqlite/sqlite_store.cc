@@ -149,9 +149,12 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path) {
 Result<void> SqliteStore::Configure() {
   sqlite3_busy_timeout(db_->handle(), kBusyTimeoutMs);
   // synchronous=FULL: a commit is on disk before it is reported, even across a power cut.
+  // page_size takes effect only on a new database (before its first page is written,
+  // so before WAL mode): 16 KiB pages make a bulk write a quarter as many reads and
+  // writes as the default 4 KiB.
   if (auto ok = db_->Exec(
-          "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
-          " PRAGMA temp_store = MEMORY;");
+          "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+          " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;");
       !ok) {
     return ok;
   }
