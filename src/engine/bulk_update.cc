@@ -1,5 +1,8 @@
 #include "engine/bulk_update.h"
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
+#include <absl/container/node_hash_map.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -233,7 +236,7 @@ class BulkUpdatePlan {
     auto index = [](const std::vector<std::string>& values, std::string_view value, int64_t id,
                     auto& by) {
       auto it = std::lower_bound(values.begin(), values.end(), value);
-      if (it != values.end() && *it == value) by.emplace(std::string_view(*it), id);
+      if (it != values.end() && *it == value) by[std::string_view(*it)].push_back(id);
     };
     for (const auto& [id, r] : chunk_) {
       index(emails_, r.email, id, by_email_);
@@ -276,7 +279,9 @@ class BulkUpdatePlan {
       if (email ? r->email == value : r->external_id == value) holding_.push_back(id);
     };
     auto& index = email ? by_email_ : by_external_id_;
-    for (auto [it, end] = index.equal_range(value); it != end; ++it) consider(it->second);
+    if (auto it = index.find(value); it != index.end()) {
+      for (int64_t id : it->second) consider(id);
+    }
     auto& moved = email ? moved_email_ : moved_external_id_;
     if (auto it = moved.find(value); it != moved.end()) {
       for (int64_t id : it->second) consider(id);
@@ -504,7 +509,7 @@ class BulkUpdatePlan {
   // In a preview, every referral a row has changed so far; the emails and external
   // ids rows gave to referrals (which the store does not know in a preview, nor in an
   // import until the chunk is written).
-  std::unordered_map<int64_t, Touched> touched_;
+  absl::flat_hash_map<int64_t, Touched> touched_;
   std::unordered_map<int64_t, std::unique_ptr<Referral>> edited_;  // whole, once a field changed
   std::unordered_map<std::string, std::vector<int64_t>> moved_email_;
   std::unordered_map<std::string, std::vector<int64_t>> moved_external_id_;
@@ -515,9 +520,10 @@ class BulkUpdatePlan {
   std::vector<UpdateRow> chunk_rows_;
   std::vector<std::string> emails_;
   std::vector<std::string> external_ids_;
-  std::unordered_map<int64_t, Referral> chunk_;
-  std::unordered_multimap<std::string_view, int64_t> by_email_;
-  std::unordered_multimap<std::string_view, int64_t> by_external_id_;
+  absl::node_hash_map<int64_t, Referral> chunk_;
+  using IdsByValue = absl::flat_hash_map<std::string_view, absl::InlinedVector<int64_t, 1>>;
+  IdsByValue by_email_;
+  IdsByValue by_external_id_;
   std::vector<int64_t> holding_;
 
   // In an import: what the chunk's valid rows write, in row order.
