@@ -716,6 +716,34 @@ import_copy() {
   sync "$2"
 }
 
+# checkpoint_template DB LABEL: moves DB's WAL into the file and removes the WAL and
+# shared-memory files, so that a copy of the file alone is the whole database.
+checkpoint_template() {
+  sqlite3 "$1" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+  [ ! -s "$1-wal" ] || die "$2: the template's WAL is not empty after a checkpoint"
+  rm -f "$1-wal" "$1-shm"
+}
+
+# referral_template DB DATA CAMPAIGNS LABEL: builds the SQLite database DB, untimed, as
+# referral_load's reftrack side does: `campaign add` of "Campaign 1".."Campaign
+# CAMPAIGNS", `member load` and `referral load` of DATA's files (outputs in
+# bench/out/runs/LABEL-{members,referrals}.out), then checkpoint_template. Sets
+# TEMPLATE_SETUP_S (wall seconds of it all).
+TEMPLATE_SETUP_S=
+referral_template() {
+  local db=$1 data=$2 campaigns=$3 label=$4
+  local start c
+  fresh_db "$db"
+  start=$(date +%s.%N)
+  for ((c = 1; c <= campaigns; c++)); do
+    "$REFTRACK" --db "$db" campaign add "Campaign $c" >/dev/null
+  done
+  "$REFTRACK" --db "$db" member load "$data/members.csv" >"$OUT/runs/$label-members.out"
+  "$REFTRACK" --db "$db" referral load "$data/referrals.csv" --json >"$OUT/runs/$label-referrals.out"
+  checkpoint_template "$db" "$label"
+  TEMPLATE_SETUP_S=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
+}
+
 # json_int FILE KEY: the whole number "KEY" has in the JSON report FILE, or nothing.
 json_int() { grep -o "\"$2\": *[0-9]*" "$1" | head -n 1 | grep -o '[0-9]*$' || true; }
 
@@ -790,18 +818,8 @@ bench_import() {
   # The template, once, untimed: what referral_load's reftrack side builds, with
   # its WAL checkpointed into the file so that a copy of the file is the database.
   log "$name: building the template database ($rows pending referrals)"
-  fresh_db "$template"
-  local setup_start setup_s c
-  setup_start=$(date +%s.%N)
-  for c in 1 2 3; do
-    "$REFTRACK" --db "$template" campaign add "Campaign $c" >/dev/null
-  done
-  "$REFTRACK" --db "$template" member load "$data/members.csv" >"$OUT/runs/$name-members.out"
-  "$REFTRACK" --db "$template" referral load "$csv" --json >"$OUT/runs/$name-referrals.out"
-  sqlite3 "$template" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
-  setup_s=$(awk -v a="$setup_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
-  [ ! -s "$template-wal" ] || die "$name: the template's WAL is not empty after a checkpoint"
-  rm -f "$template-wal" "$template-shm"
+  referral_template "$template" "$data" 3 "$name"
+  local setup_s=$TEMPLATE_SETUP_S
   local got
   got=$(status_counts "$template")
   [ "$got" = "pending $rows" ] || die "$name: the template holds \"$got\", expected \"pending $rows\""
