@@ -48,5 +48,6 @@ void AddCampaignCommands(CLI::App& app, Context& ctx);
 void AddMemberCommands(CLI::App& app, Context& ctx);
 void AddReferralCommands(CLI::App& app, Context& ctx);
 void AddImportCommands(CLI::App& app, Context& ctx);
+void AddQualifyCommand(CLI::App& app, Context& ctx);
 
 }  // namespace reftrack::cli

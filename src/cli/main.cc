@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   AddMemberCommands(app, ctx);
   AddReferralCommands(app, ctx);
   AddImportCommands(app, ctx);
+  AddQualifyCommand(app, ctx);
   RequireCommand(&app);
 
   try {

@@ -56,6 +56,20 @@ struct Referral {
   bool ever_qualified() const { return qualified_at.has_value(); }
 };
 
+// A referral's status and timestamps: what a bulk status change (a qualify upload)
+// reads and writes, without the referral's text.
+struct ReferralState {
+  int64_t id = 0;
+  int64_t campaign_id = 0;
+  Status status = Status::kPending;
+  std::optional<Micros> qualified_at;
+  std::optional<Micros> approved_at;
+  std::optional<Micros> denied_at;
+  Micros status_changed_at = 0;
+
+  bool ever_qualified() const { return qualified_at.has_value(); }
+};
+
 // A referral to create; all text already normalized and validated by the engine.
 struct NewReferral {
   int64_t campaign_id = 0;
@@ -104,6 +118,10 @@ struct ImportRecord {
   Micros started_at = 0;
   Micros finished_at = 0;
   std::string counts;     // the report's counts, a JSON object
+  // Qualify uploads: what the values were matched by ("email", "referral_code" or
+  // "coupon_code") and the campaign chosen, if any.
+  std::string match_by;
+  std::optional<int64_t> campaign_id;
 };
 
 struct ReferralPage {

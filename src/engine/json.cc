@@ -99,6 +99,20 @@ json ToJson(const ImportReport& report) {
   return j;
 }
 
+json ToJson(const QualifyReport& report) {
+  json j = {{"lines", report.lines},
+            {"recognized", report.recognized},
+            {"not_recognized", report.not_recognized},
+            {"matched", report.matched},
+            {"qualified", report.qualified},
+            {"already_qualified", report.already_qualified},
+            {"not_allowed", report.not_allowed},
+            {"unmatched", report.unmatched},
+            {"applied", report.applied}};
+  if (report.upload_id) j["upload_id"] = *report.upload_id;
+  return j;
+}
+
 json ToJson(const LoadReport& report) {
   return {{"rows", report.rows},
           {"created", report.created},

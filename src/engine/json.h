@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/bulk_update.h"
+#include "engine/qualify_upload.h"
 #include "engine/engine.h"
 #include "engine/referral_loader.h"
 
@@ -22,5 +23,7 @@ nlohmann::json ToJson(const std::vector<RowError>& errors);
 nlohmann::json ToJson(const LoadReport& report);
 // `import`: the fields of SPEC §5, and the import's id once applied.
 nlohmann::json ToJson(const ImportReport& report);
+// `qualify`: the fields of SPEC §5, and the upload's id once applied.
+nlohmann::json ToJson(const QualifyReport& report);
 
 }  // namespace reftrack

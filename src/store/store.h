@@ -7,10 +7,12 @@
 #pragma once
 
 #include <memory>
+#include <memory_resource>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "domain/model.h"
@@ -62,6 +64,10 @@ struct InsertOutcome {
 
 // A column that identifies referrals in a bulk look-up.
 enum class LookupColumn { kEmail, kExternalId, kReferralCode, kCouponCode };
+
+// Distinct normalized values to match referrals against; the strings are owned by
+// whoever built the set.
+using ValueSet = std::pmr::unordered_set<std::string_view>;
 
 // A referral's new state from a bulk change: status and timestamps always; name,
 // email, external id and note too when `fields_changed`.
@@ -140,6 +146,13 @@ class Store {
   virtual Result<std::vector<Referral>> FindReferralsByIds(std::span<const int64_t> ids) = 0;
   virtual Result<std::vector<Referral>> FindReferralsBy(LookupColumn column,
                                                         std::span<const std::string> values) = 0;
+  // The referrals of `campaign_id` (or of every campaign) whose `column` holds one of
+  // `values`, in id order: a set operation, done however suits the store and the
+  // sizes (look-ups for a few values, one pass over the table for many). Inside a
+  // write transaction the referrals read are held until it ends.
+  virtual Result<std::vector<ReferralState>> MatchReferrals(LookupColumn column,
+                                                            std::optional<int64_t> campaign_id,
+                                                            const ValueSet& values) = 0;
   // Inside a write transaction: stores every referral of `writes` and appends
   // `history` in order. What the rules allow was decided by the caller.
   virtual Result<void> WriteBulkChanges(std::span<const ReferralWrite> writes,

@@ -90,7 +90,14 @@ CREATE INDEX import_errors_import ON import_errors (import_id, file_row);
 CREATE INDEX status_changes_batch ON status_changes (batch_id) WHERE batch_id IS NOT NULL;
 )sql";
 
-constexpr const char* kMigrations[] = {kV1, kV2};
+// Qualify uploads record what their values were matched by and the campaign chosen.
+constexpr const char* kV3 = R"sql(
+ALTER TABLE imports
+  ADD COLUMN match_by TEXT CHECK (match_by IN ('email', 'referral_code', 'coupon_code')),
+  ADD COLUMN campaign_id BIGINT REFERENCES campaigns(id);
+)sql";
+
+constexpr const char* kMigrations[] = {kV1, kV2, kV3};
 
 }  // namespace
 

@@ -36,8 +36,8 @@ PgError Connection::ErrorOf(PGresult* res) const {
 std::expected<Rows, PgError> Connection::Query(std::string_view sql, const Params& params) {
   std::string text(sql);
   std::vector<const char*> values = params.Pointers();
-  PGresult* res = PQexecParams(conn_, text.c_str(), params.size(), nullptr, values.data(),
-                               nullptr, nullptr, 0);
+  PGresult* res =
+      PQexecParams(conn_, text.c_str(), params.size(), nullptr, values.data(), nullptr, nullptr, 0);
   ExecStatusType status = PQresultStatus(res);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
     PgError e = ErrorOf(res);
@@ -90,18 +90,30 @@ std::expected<void, PgError> Connection::Copy(std::string_view copy_sql, std::st
 void AppendCopyField(std::string& line, std::string_view value) {
   for (char c : value) {
     switch (c) {
-      case '\\': line += "\\\\"; break;
-      case '\t': line += "\\t"; break;
-      case '\n': line += "\\n"; break;
-      case '\r': line += "\\r"; break;
-      default: line += c;
+      case '\\':
+        line += "\\\\";
+        break;
+      case '\t':
+        line += "\\t";
+        break;
+      case '\n':
+        line += "\\n";
+        break;
+      case '\r':
+        line += "\\r";
+        break;
+      default:
+        line += c;
     }
   }
 }
 
-std::string ArrayLiteral(std::span<const std::string> values) {
+namespace {
+
+template <class Text>
+std::string TextArray(std::span<const Text> values) {
   std::string out = "{";
-  for (const std::string& v : values) {
+  for (std::string_view v : values) {
     if (out.size() > 1) out += ',';
     out += '"';
     for (char c : v) {
@@ -113,6 +125,11 @@ std::string ArrayLiteral(std::span<const std::string> values) {
   out += '}';
   return out;
 }
+
+}  // namespace
+
+std::string ArrayLiteral(std::span<const std::string> values) { return TextArray(values); }
+std::string ArrayLiteral(std::span<const std::string_view> values) { return TextArray(values); }
 
 std::string ArrayLiteral(std::span<const int64_t> values) {
   std::string out = "{";

@@ -107,6 +107,7 @@ inline void AppendCopyNull(std::string& line) { line += "\\N"; }
 // The text of a one-dimensional array literal, {"a","b"}: every element double-quoted,
 // " and \ escaped with a backslash. Bound as one parameter cast to text[] or bigint[].
 std::string ArrayLiteral(std::span<const std::string> values);
+std::string ArrayLiteral(std::span<const std::string_view> values);
 std::string ArrayLiteral(std::span<const int64_t> values);
 
 Error ToError(const PgError& e);

@@ -544,6 +544,55 @@ Result<std::vector<Referral>> PostgresStore::FindReferralsBy(LookupColumn column
   return out;
 }
 
+namespace {
+
+const char* MatchSql(LookupColumn column, bool lock) {
+#define MATCH_SQL(col) \
+  "SELECT r.id, r.campaign_id, r.status, " TS("r.qualified_at") ", " TS("r.approved_at") \
+  ", " TS("r.denied_at") ", " TS("r.status_changed_at") " FROM referrals r"              \
+  " WHERE r." col " = ANY($1::text[]) AND ($2::bigint IS NULL OR r.campaign_id = $2)"
+#define MATCH_SQL_PAIR(col) \
+  { MATCH_SQL(col), MATCH_SQL(col) " FOR UPDATE" }
+  static const char* const sql[][2] = {MATCH_SQL_PAIR("email"), MATCH_SQL_PAIR("external_id"),
+                                       MATCH_SQL_PAIR("referral_code"),
+                                       MATCH_SQL_PAIR("coupon_code")};
+#undef MATCH_SQL_PAIR
+#undef MATCH_SQL
+  return sql[static_cast<int>(column)][lock ? 1 : 0];
+}
+
+}  // namespace
+
+// Batches of values bound as one array each, looked up through the column's index.
+Result<std::vector<ReferralState>> PostgresStore::MatchReferrals(LookupColumn column,
+                                                                 std::optional<int64_t> campaign_id,
+                                                                 const ValueSet& values) {
+  std::vector<ReferralState> out;
+  const char* sql = MatchSql(column, in_transaction_);
+  std::vector<std::string_view> batch;
+  batch.reserve(std::min(values.size(), kLookupBatch));
+  for (auto it = values.begin(); it != values.end();) {
+    batch.clear();
+    for (; it != values.end() && batch.size() < kLookupBatch; ++it) batch.push_back(*it);
+    auto rows =
+        conn_->Query(sql, Params().Add(std::string_view(pg::ArrayLiteral(batch))).Add(campaign_id));
+    if (!rows) return Failed(rows.error());
+    for (int i = 0; i < rows->size(); ++i) {
+      ReferralState r;
+      r.id = rows->Int(i, 0);
+      r.campaign_id = rows->Int(i, 1);
+      r.status = ParseStatus(rows->Text(i, 2)).value_or(Status::kPending);
+      r.qualified_at = OptTime(*rows, i, 3);
+      r.approved_at = OptTime(*rows, i, 4);
+      r.denied_at = OptTime(*rows, i, 5);
+      r.status_changed_at = OptTime(*rows, i, 6).value_or(0);
+      out.push_back(r);
+    }
+  }
+  std::ranges::sort(out, {}, &ReferralState::id);
+  return out;
+}
+
 // Writes keep their order where it matters: a write that changes fields (email,
 // external id: unique in a campaign) is its own UPDATE, after every write before it.
 // Each run of status-only writes between them goes in one COPY and one UPDATE, where
@@ -677,15 +726,17 @@ Result<void> PostgresStore::AppendHistory(std::span<const StatusChange> history)
 
 Result<int64_t> PostgresStore::CreateImport(const ImportRecord& record) {
   auto rows = conn_->Query(
-      "INSERT INTO imports (kind, file_name, sha256, actor, started_at, counts)"
-      " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+      "INSERT INTO imports (kind, file_name, sha256, actor, started_at, counts, match_by,"
+      " campaign_id) VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''), $8) RETURNING id",
       Params()
           .Add(std::string_view(record.kind))
           .Add(std::string_view(record.file_name))
           .Add(std::string_view(record.sha256))
           .Add(std::string_view(record.actor))
           .Add(std::string_view(FormatTimestamp(record.started_at)))
-          .Add(std::string_view(record.counts.empty() ? "{}" : record.counts)));
+          .Add(std::string_view(record.counts.empty() ? "{}" : record.counts))
+          .Add(std::string_view(record.match_by))
+          .Add(record.campaign_id));
   if (!rows) return Failed(rows.error());
   return rows->Int(0, 0);
 }
@@ -725,9 +776,10 @@ Result<void> PostgresStore::FinishImport(const ImportRecord& record,
 }
 
 Result<std::optional<ImportRecord>> PostgresStore::GetImport(int64_t id) {
-  auto rows = conn_->Query("SELECT id, kind, file_name, sha256, actor, " TS("started_at") ", " TS(
-                               "finished_at") ", counts FROM imports WHERE id = $1",
-                           Params().Add(id));
+  auto rows = conn_->Query(
+      "SELECT id, kind, file_name, sha256, actor, " TS("started_at") ", " TS(
+          "finished_at") ", counts, coalesce(match_by, ''), campaign_id FROM imports WHERE id = $1",
+      Params().Add(id));
   if (!rows) return Failed(rows.error());
   if (rows->size() == 0) return std::optional<ImportRecord>();
   return ImportRecord{rows->Int(0, 0),
@@ -737,7 +789,9 @@ Result<std::optional<ImportRecord>> PostgresStore::GetImport(int64_t id) {
                       rows->Text(0, 4),
                       OptTime(*rows, 0, 5).value_or(0),
                       OptTime(*rows, 0, 6).value_or(0),
-                      rows->Text(0, 7)};
+                      rows->Text(0, 7),
+                      rows->Text(0, 8),
+                      rows->OptInt(0, 9)};
 }
 
 // The table has no insertion counter: ctid, where one COPY put the rows, breaks ties

@@ -52,6 +52,11 @@ class Statement {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
     return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : std::string();
   }
+  // Valid until the next Step() or Reset(); empty for NULL.
+  std::string_view View(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string_view(p, sqlite3_column_bytes(stmt_, col)) : std::string_view();
+  }
   std::optional<std::string> OptText(int col) const {
     if (IsNull(col)) return std::nullopt;
     return Text(col);

@@ -601,10 +601,118 @@ Result<std::vector<Referral>> SqliteStore::FindReferralsBy(LookupColumn column,
   return out;
 }
 
+namespace {
+
+// Matching reads the whole table (or campaign) in one pass once the values number
+// more than 1/kScanShare of the referrals it holds; below that, look-ups are cheaper.
+constexpr int64_t kScanShare = 16;
+
+std::string_view ColumnName(LookupColumn column) {
+  switch (column) {
+    case LookupColumn::kEmail:
+      return "email";
+    case LookupColumn::kExternalId:
+      return "external_id";
+    case LookupColumn::kReferralCode:
+      return "referral_code";
+    case LookupColumn::kCouponCode:
+      return "coupon_code";
+  }
+  return "email";
+}
+
+// The statements of MatchReferrals for one column: a pass over every referral, a
+// pass over one campaign's, and a look-up of kLookupBatch values. Column 7 is the
+// matched value.
+struct MatchSql {
+  std::string scan_all, scan_campaign, lookup;
+};
+
+const MatchSql& MatchSqlFor(LookupColumn column) {
+  static const auto make = [](std::string_view name) {
+    std::string select = fmt::format(
+        "SELECT id, campaign_id, status, qualified_at, approved_at, denied_at,"
+        " status_changed_at, {} FROM referrals",
+        name);
+    std::string lookup = fmt::format("{} WHERE {} IN (", select, name);
+    for (size_t i = 0; i < kLookupBatch; ++i) lookup += i ? ", ?" : "?";
+    return MatchSql{select, select + " WHERE campaign_id = ?1", lookup + ")"};
+  };
+  static const MatchSql sql[] = {
+      make(ColumnName(LookupColumn::kEmail)), make(ColumnName(LookupColumn::kExternalId)),
+      make(ColumnName(LookupColumn::kReferralCode)), make(ColumnName(LookupColumn::kCouponCode))};
+  return sql[static_cast<int>(column)];
+}
+
+ReferralState ReadState(const Statement& s) {
+  ReferralState r;
+  r.id = s.Int(0);
+  r.campaign_id = s.Int(1);
+  r.status = ParseStatus(s.View(2)).value_or(Status::kPending);
+  r.qualified_at = OptTime(s, 3);
+  r.approved_at = OptTime(s, 4);
+  r.denied_at = OptTime(s, 5);
+  r.status_changed_at = OptTime(s, 6).value_or(0);
+  return r;
+}
+
+}  // namespace
+
+Result<std::vector<ReferralState>> SqliteStore::MatchReferrals(LookupColumn column,
+                                                               std::optional<int64_t> campaign_id,
+                                                               const ValueSet& values) {
+  std::vector<ReferralState> out;
+  if (values.empty()) return out;
+  auto size = Cached(campaign_id ? "SELECT count(*) FROM referrals WHERE campaign_id = ?1"
+                                 : "SELECT coalesce(max(id), 0) FROM referrals");
+  if (!size) return std::unexpected(size.error());
+  int64_t referrals = 0;
+  {
+    ResetGuard reset(**size);
+    if (campaign_id) (*size)->Bind(1, *campaign_id);
+    if ((*size)->Step() != SQLITE_ROW) return std::unexpected((*size)->LastError());
+    referrals = (*size)->Int(0);
+  }
+  const MatchSql& sql = MatchSqlFor(column);
+  if (static_cast<int64_t>(values.size()) * kScanShare >= referrals) {
+    auto scan = Cached(campaign_id ? sql.scan_campaign.c_str() : sql.scan_all.c_str());
+    if (!scan) return std::unexpected(scan.error());
+    Statement& s = **scan;
+    ResetGuard reset(s);
+    if (campaign_id) s.Bind(1, *campaign_id);
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      if (!s.IsNull(7) && values.contains(s.View(7))) out.push_back(ReadState(s));
+    }
+    if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  } else {
+    auto lookup = Cached(sql.lookup.c_str());
+    if (!lookup) return std::unexpected(lookup.error());
+    Statement& s = **lookup;
+    std::vector<std::string_view> batch;
+    batch.reserve(kLookupBatch);
+    for (auto it = values.begin(); it != values.end();) {
+      batch.clear();
+      for (; it != values.end() && batch.size() < kLookupBatch; ++it) batch.push_back(*it);
+      ResetGuard reset(s);
+      for (size_t k = 0; k < kLookupBatch; ++k) {
+        s.BindStatic(static_cast<int>(k + 1), batch[std::min(k, batch.size() - 1)]);
+      }
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) {
+        if (!campaign_id || s.Int(1) == *campaign_id) out.push_back(ReadState(s));
+      }
+      if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+    }
+    std::ranges::sort(out, {}, &ReferralState::id);
+  }
+  return out;
+}
+
 Result<int64_t> SqliteStore::CreateImport(const ImportRecord& record) {
   auto stmt = Cached(
-      "INSERT INTO imports (kind, file_name, sha256, actor, started_at, counts)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+      "INSERT INTO imports (kind, file_name, sha256, actor, started_at, counts, match_by,"
+      " campaign_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   if (!stmt) return std::unexpected(stmt.error());
   Statement& s = **stmt;
   s.Bind(1, std::string_view(record.kind));
@@ -613,6 +721,11 @@ Result<int64_t> SqliteStore::CreateImport(const ImportRecord& record) {
   s.Bind(4, std::string_view(record.actor));
   s.Bind(5, std::string_view(FormatTimestamp(record.started_at)));
   s.Bind(6, std::string_view(record.counts.empty() ? "{}" : record.counts));
+  if (record.match_by.empty())
+    s.BindNull(7);
+  else
+    s.Bind(7, std::string_view(record.match_by));
+  s.Bind(8, record.campaign_id);
   if (auto ok = s.Run(); !ok) return std::unexpected(ok.error());
   return sqlite3_last_insert_rowid(db_->handle());
 }
@@ -644,8 +757,8 @@ Result<void> SqliteStore::FinishImport(const ImportRecord& record,
 
 Result<std::optional<ImportRecord>> SqliteStore::GetImport(int64_t id) {
   auto stmt = Cached(
-      "SELECT id, kind, file_name, sha256, actor, started_at, finished_at, counts"
-      " FROM imports WHERE id = ?1");
+      "SELECT id, kind, file_name, sha256, actor, started_at, finished_at, counts,"
+      " coalesce(match_by, ''), campaign_id FROM imports WHERE id = ?1");
   if (!stmt) return std::unexpected(stmt.error());
   Statement& s = **stmt;
   ResetGuard reset(s);
@@ -660,7 +773,9 @@ Result<std::optional<ImportRecord>> SqliteStore::GetImport(int64_t id) {
                       s.Text(4),
                       OptTime(s, 5).value_or(0),
                       OptTime(s, 6).value_or(0),
-                      s.Text(7)};
+                      s.Text(7),
+                      s.Text(8),
+                      s.IsNull(9) ? std::nullopt : std::optional<int64_t>(s.Int(9))};
 }
 
 Result<std::vector<RowError>> SqliteStore::ImportErrors(int64_t id) {

@@ -1,0 +1,309 @@
+#include "engine/qualify_upload.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <memory_resource>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <vector>
+
+#include "domain/normalize.h"
+#include "domain/transition.h"
+#include "engine/json.h"
+#include "store/store.h"
+
+namespace reftrack {
+
+namespace {
+
+// Referrals qualified per store write: bounds the memory the writes take.
+constexpr size_t kWriteChunk = 10'000;
+// Progress is reported every this many lines.
+constexpr int64_t kProgressEveryLines = 16'384;
+// Longer values cannot be a code (nor, by RFC 5321, an email address).
+constexpr size_t kMaxValueBytes = 320;
+
+// What a first line holding a column title may say instead of a value.
+constexpr std::array<std::string_view, 12> kHeaderWords = {
+    "email",         "e-mail",       "email address", "referral_code",
+    "referral code", "referralcode", "referral-code", "coupon_code",
+    "coupon code",   "couponcode",   "coupon-code",   "code"};
+
+LookupColumn ColumnOf(QualifyBy by) {
+  switch (by) {
+    case QualifyBy::kEmail:
+      return LookupColumn::kEmail;
+    case QualifyBy::kReferralCode:
+      return LookupColumn::kReferralCode;
+    case QualifyBy::kCouponCode:
+      return LookupColumn::kCouponCode;
+  }
+  return LookupColumn::kEmail;
+}
+
+bool IsHeaderWord(std::string_view value) {
+  std::string lower = LowerAscii(value);
+  return std::ranges::find(kHeaderWords, lower) != kHeaderWords.end();
+}
+
+bool HasControlCharacter(std::string_view s) {
+  return std::ranges::any_of(s, [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+}
+
+// The list as read: its distinct valid values (normalized) and the line counts.
+class ValueList {
+ public:
+  explicit ValueList(QualifyBy by) : by_(by), values_(&pool_) {}
+
+  const ValueSet& values() const { return values_; }
+  int64_t lines() const { return lines_; }
+  int64_t not_recognized() const { return not_recognized_; }
+
+  // Reads every line of `reader`; only a file that cannot be read fails.
+  Result<void> Read(csv::Reader& reader, const ProgressFn& progress) {
+    csv::Record record;
+    while (true) {
+      auto next = reader.Next(record);
+      if (!next) {
+        if (next.error().read_failed) {
+          return Fail(ErrorCode::kInvalidInput,
+                      fmt::format("line {}: {}", next.error().line, next.error().message));
+        }
+        ++lines_;  // a malformed line holds no value this can trust
+        ++not_recognized_;
+        continue;
+      }
+      if (!*next) break;
+      Add(record);
+      if (progress && lines_ % kProgressEveryLines == 0) progress(reader.bytes_read());
+    }
+    if (progress) progress(reader.bytes_read());
+    return {};
+  }
+
+ private:
+  void Add(const csv::Record& record) {
+    bool blank =
+        std::ranges::all_of(record.fields, [](const std::string& f) { return Trim(f).empty(); });
+    if (blank) return;
+    bool first = lines_ == 0;
+    ++lines_;
+    std::string value = by_ == QualifyBy::kEmail ? NormalizeEmail(record.fields[0])
+                                                 : NormalizeCode(record.fields[0]);
+    if (!Valid(value, first)) {
+      ++not_recognized_;
+      return;
+    }
+    if (values_.contains(value)) return;
+    char* stored = static_cast<char*>(pool_.allocate(value.size(), 1));
+    std::memcpy(stored, value.data(), value.size());
+    values_.insert(std::string_view(stored, value.size()));
+  }
+
+  bool Valid(std::string_view value, bool first_line) const {
+    if (value.empty() || value.size() > kMaxValueBytes || !IsValidText(value)) return false;
+    if (by_ == QualifyBy::kEmail) return IsValidEmail(value);
+    if (HasControlCharacter(value)) return false;
+    // A column title on the first line is a header row, not a code.
+    return !(first_line && IsHeaderWord(value));
+  }
+
+  QualifyBy by_;
+  std::pmr::monotonic_buffer_resource pool_;
+  ValueSet values_;
+  int64_t lines_ = 0;
+  int64_t not_recognized_ = 0;
+};
+
+// Which campaign the request names: none for codes without one.
+Result<std::optional<int64_t>> CampaignOf(Store& store, const QualifyRequest& request) {
+  std::string_view name = Trim(request.campaign);
+  if (name.empty()) {
+    if (request.by == QualifyBy::kEmail) {
+      return Fail(ErrorCode::kInvalidInput,
+                  "qualifying by email needs a campaign (--campaign): one person may take part "
+                  "in several campaigns");
+    }
+    return std::optional<int64_t>();
+  }
+  auto campaign = store.FindCampaign(name);
+  if (!campaign) return std::unexpected(campaign.error());
+  if (!*campaign) return Fail(ErrorCode::kNotFound, fmt::format("no campaign named \"{}\"", name));
+  return std::optional<int64_t>((*campaign)->id);
+}
+
+Result<void> ReadList(csv::Reader& reader, ValueList& list, const ProgressFn& progress) {
+  if (auto ok = list.Read(reader, progress); !ok) return ok;
+  if (list.lines() == 0) {
+    return Fail(ErrorCode::kInvalidInput,
+                "the file has no values: it is empty or holds only blank lines");
+  }
+  return {};
+}
+
+Referral AsReferral(const ReferralState& s) {
+  Referral r;
+  r.id = s.id;
+  r.campaign_id = s.campaign_id;
+  r.status = s.status;
+  r.qualified_at = s.qualified_at;
+  r.approved_at = s.approved_at;
+  r.denied_at = s.denied_at;
+  r.status_changed_at = s.status_changed_at;
+  return r;
+}
+
+// Counts the matched referrals into `report`, keeping in `to_qualify` the ones an
+// upload qualifies: never qualified before, and pending or denied. One qualified
+// before is already_qualified, or not_allowed when it is denied now (SPEC §4.2).
+void Classify(std::span<const ReferralState> matched, const ValueList& list, QualifyReport& report,
+              std::vector<ReferralState>& to_qualify) {
+  report.lines = list.lines();
+  report.not_recognized = list.not_recognized();
+  report.recognized = static_cast<int64_t>(list.values().size());
+  report.matched = static_cast<int64_t>(matched.size());
+  report.unmatched = report.recognized - report.matched;
+  for (const ReferralState& r : matched) {
+    if (r.status == Status::kQualified || r.status == Status::kApproved) {
+      ++report.already_qualified;
+    } else if (r.ever_qualified()) {
+      ++(r.status == Status::kDenied ? report.not_allowed : report.already_qualified);
+    } else {
+      ++report.qualified;
+      to_qualify.push_back(r);
+    }
+  }
+}
+
+Result<std::vector<ReferralState>> Match(Store& store, const QualifyRequest& request,
+                                         std::optional<int64_t> campaign_id,
+                                         const ValueList& list) {
+  return store.MatchReferrals(ColumnOf(request.by), campaign_id, list.values());
+}
+
+// Qualifies `referrals` through the rules, writing them and their history a chunk
+// at a time.
+Result<void> Qualify(Store& store, std::span<const ReferralState> referrals, Micros at,
+                     const ChangeContext& context) {
+  std::vector<ReferralWrite> writes;
+  std::vector<StatusChange> history;
+  writes.reserve(std::min(referrals.size(), kWriteChunk));
+  history.reserve(std::min(referrals.size(), kWriteChunk));
+  for (size_t start = 0; start < referrals.size(); start += kWriteChunk) {
+    writes.clear();
+    history.clear();
+    for (const ReferralState& state :
+         referrals.subspan(start, std::min(kWriteChunk, referrals.size() - start))) {
+      Referral referral = AsReferral(state);
+      auto changed = ApplyTransition(referral, Status::kQualified, at);
+      if (!changed) return Fail(ErrorCode::kRefused, changed.error().message);
+      if (!*changed) continue;
+      history.push_back(StatusChange{referral.id, state.status, Status::kQualified, at,
+                                     context.source, context.actor, context.batch_id});
+      writes.push_back(ReferralWrite{std::move(referral), false});
+    }
+    if (auto ok = store.WriteBulkChanges(writes, history); !ok) return ok;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view QualifyByName(QualifyBy by) {
+  switch (by) {
+    case QualifyBy::kEmail:
+      return "email";
+    case QualifyBy::kReferralCode:
+      return "referral_code";
+    case QualifyBy::kCouponCode:
+      return "coupon_code";
+  }
+  return "email";
+}
+
+std::optional<QualifyBy> ParseQualifyBy(std::string_view text) {
+  std::string name = LowerAscii(Trim(text));
+  std::ranges::replace(name, '-', '_');
+  for (QualifyBy by : {QualifyBy::kEmail, QualifyBy::kReferralCode, QualifyBy::kCouponCode}) {
+    if (name == QualifyByName(by)) return by;
+  }
+  return std::nullopt;
+}
+
+std::string QualifyCounts(const QualifyReport& report) {
+  nlohmann::json counts = ToJson(report);
+  counts.erase("applied");
+  counts.erase("upload_id");
+  return counts.dump();
+}
+
+Result<QualifyReport> EstimateQualify(Engine& engine, csv::Reader& reader,
+                                      const QualifyRequest& request, const ProgressFn& progress) {
+  Store& store = engine.store();
+  auto campaign_id = CampaignOf(store, request);
+  if (!campaign_id) return std::unexpected(campaign_id.error());
+  ValueList list(request.by);
+  if (auto ok = ReadList(reader, list, progress); !ok) return std::unexpected(ok.error());
+  auto snapshot = store.BeginRead();
+  if (!snapshot) return std::unexpected(snapshot.error());
+  auto matched = Match(store, request, *campaign_id, list);
+  if (!matched) return std::unexpected(matched.error());
+  QualifyReport report;
+  std::vector<ReferralState> to_qualify;
+  Classify(*matched, list, report, to_qualify);
+  return report;
+}
+
+Result<QualifyReport> ApplyQualify(Engine& engine, csv::Reader& reader,
+                                   const QualifyRequest& request, const ImportSource& source,
+                                   const ProgressFn& progress) {
+  Store& store = engine.store();
+  auto campaign_id = CampaignOf(store, request);
+  if (!campaign_id) return std::unexpected(campaign_id.error());
+  ValueList list(request.by);
+  Micros started = engine.Now();
+  // The list is read before the transaction: the write lock is held only to match
+  // and write.
+  if (auto ok = ReadList(reader, list, progress); !ok) return std::unexpected(ok.error());
+
+  auto tx = store.BeginWrite(Store::WriteMode::kBulk);
+  if (!tx) return std::unexpected(tx.error());
+  ImportRecord record{0,
+                      "qualify_upload",
+                      source.file_name,
+                      source.sha256 ? source.sha256() : "",
+                      source.actor,
+                      started,
+                      0,
+                      "{}",
+                      std::string(QualifyByName(request.by)),
+                      *campaign_id};
+  auto id = store.CreateImport(record);
+  if (!id) return std::unexpected(id.error());
+  record.id = *id;
+
+  auto matched = Match(store, request, *campaign_id, list);
+  if (!matched) return std::unexpected(matched.error());
+  QualifyReport report;
+  std::vector<ReferralState> to_qualify;
+  to_qualify.reserve(matched->size());
+  Classify(*matched, list, report, to_qualify);
+  matched->clear();
+  matched->shrink_to_fit();
+  Micros at = engine.Now();
+  ChangeContext context{ChangeSource::kQualifyUpload, source.actor, *id};
+  if (auto ok = Qualify(store, to_qualify, at, context); !ok) return std::unexpected(ok.error());
+
+  record.finished_at = engine.Now();
+  record.counts = QualifyCounts(report);
+  if (auto ok = store.FinishImport(record, {}); !ok) return std::unexpected(ok.error());
+  if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
+  report.applied = true;
+  report.upload_id = *id;
+  return report;
+}
+
+}  // namespace reftrack
