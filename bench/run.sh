@@ -1168,7 +1168,7 @@ QUALIFY_STATE_SQL="SELECT group_concat(s, ' ') FROM (
   SELECT status || ' ' || count(*) || ' ' || sum(id) AS s FROM referrals GROUP BY status
   UNION ALL SELECT 'history ' || count(*) FROM status_changes
   UNION ALL SELECT 'uploads ' || count(*) FROM status_changes WHERE source = 'qualify_upload') t;"
-QUALIFY_STATE_SQL_PG="SELECT string_agg(s, ' ' ORDER BY k) FROM (
+QUALIFY_STATE_SQL_PG="SELECT string_agg(s, ' ' ORDER BY k, s) FROM (
   SELECT 0 AS k, status || ' ' || count(*) || ' ' || sum(id) AS s FROM referrals GROUP BY status
   UNION ALL SELECT 1, 'history ' || count(*) FROM status_changes
   UNION ALL SELECT 2, 'uploads ' || count(*) FROM status_changes WHERE source = 'qualify_upload') t;"
