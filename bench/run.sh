@@ -1500,7 +1500,8 @@ their history and new status with one INSERT and one UPDATE.
 Measured $(date -u +%Y-%m-%d) at commit \`$COMMIT\` ($BUILD_TYPE build) on $NPROC CPUs
 ($CPU_MODEL), $RAM_GIB GiB RAM, $OS, sqlite3 $SQLITE_VERSION; median of $BENCH_RUNS runs.
 The issue measured this baseline at about 7.5 s for 1M lines on a 2-CPU machine of
-this kind.
+this kind; against that figure, the dry run would be $(ratio "$dry_med" 7.5)x and the apply
+$(ratio "$app_med" 7.5)x (meaningful for 1M lines only).
 
 Reproduce: \`$repro make bench\`$repro_note;
 \`BENCH_ONLY=$name BENCH_ROWS=100000 make bench\` gives a quick look.
