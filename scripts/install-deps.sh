@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libsqlite3-dev sqlite3
   libpq-dev postgresql postgresql-client
-  nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libsodium-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libsodium-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   time
 )

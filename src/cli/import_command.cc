@@ -3,11 +3,9 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <filesystem>
 
 #include "cli/bulk_file.h"
 #include "cli/common.h"
-#include "cli/progress.h"
 #include "csv/writer.h"
 #include "engine/bulk_update.h"
 #include "engine/json.h"
@@ -43,26 +41,14 @@ void PrintReport(const std::string& path, const ImportReport& r) {
 }
 
 void RunImport(Context& ctx, const std::string& path, bool dry_run) {
-  auto file = BulkFile::Open(path);
-  if (!file) return ReportError(ctx, file.error());
-  auto session = OpenSession(ctx);
-  if (!session) return;
-  ProgressBar bar(fmt::format("{} {}", dry_run ? "Previewing" : "Importing", path),
-                  (*file)->size());
-  ProgressFn progress = [&bar](uint64_t done) { bar.Update(done); };
-  std::string name = path == "-" ? "-" : std::filesystem::path(path).filename().string();
-  auto report =
-      dry_run ? PreviewImport(*session->engine, (*file)->reader(), progress)
-              : ApplyImport(*session->engine, (*file)->reader(),
-                            ImportSource{name, CliActor(), [&file] { return (*file)->sha256(); }},
-                            progress);
-  bar.Finish();
-  if (!report) {
-    return ReportError(ctx, Error{report.error().code, fmt::format("{}: {}; nothing was changed",
-                                                                   path, report.error().message)});
-  }
-  if (ctx.json) return PrintJson(ToJson(*report));
-  PrintReport(path, *report);
+  RunBulkFile<ImportReport>(
+      ctx, path, dry_run ? "Previewing" : "Importing",
+      [dry_run](Engine& engine, csv::Reader& reader, const ImportSource& source,
+                const ProgressFn& progress) {
+        return dry_run ? PreviewImport(engine, reader, progress)
+                       : ApplyImport(engine, reader, source, progress);
+      },
+      PrintReport);
 }
 
 void PrintImportErrors(Context& ctx, int64_t id) {

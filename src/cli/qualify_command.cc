@@ -2,11 +2,9 @@
 // qualifies the referrals a headerless list of converted customers names (SPEC §4.2).
 #include <fmt/format.h>
 
-#include <filesystem>
 
 #include "cli/bulk_file.h"
 #include "cli/common.h"
-#include "cli/progress.h"
 #include "engine/json.h"
 #include "engine/qualify_upload.h"
 
@@ -39,26 +37,15 @@ void RunQualify(Context& ctx, const std::string& path, const std::string& by_tex
         ctx, Error{ErrorCode::kInvalidInput,
                    fmt::format("--by {}: use email, referral-code or coupon-code", by_text)});
   }
-  auto file = BulkFile::Open(path);
-  if (!file) return ReportError(ctx, file.error());
-  auto session = OpenSession(ctx);
-  if (!session) return;
-  ProgressBar bar(fmt::format("Reading {}", path), (*file)->size());
-  ProgressFn progress = [&bar](uint64_t done) { bar.Update(done); };
-  std::string name = path == "-" ? "-" : std::filesystem::path(path).filename().string();
   QualifyRequest request{*by, campaign};
-  auto report =
-      dry_run ? EstimateQualify(*session->engine, (*file)->reader(), request, progress)
-              : ApplyQualify(*session->engine, (*file)->reader(), request,
-                             ImportSource{name, CliActor(), [&file] { return (*file)->sha256(); }},
-                             progress);
-  bar.Finish();
-  if (!report) {
-    return ReportError(ctx, Error{report.error().code, fmt::format("{}: {}; nothing was changed",
-                                                                   path, report.error().message)});
-  }
-  if (ctx.json) return PrintJson(ToJson(*report));
-  PrintReport(path, *report);
+  RunBulkFile<QualifyReport>(
+      ctx, path, "Reading",
+      [dry_run, &request](Engine& engine, csv::Reader& reader, const ImportSource& source,
+                          const ProgressFn& progress) {
+        return dry_run ? EstimateQualify(engine, reader, request, progress)
+                       : ApplyQualify(engine, reader, request, source, progress);
+      },
+      PrintReport);
 }
 
 }  // namespace

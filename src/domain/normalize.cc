@@ -28,6 +28,13 @@ std::string LowerAscii(std::string_view s) {
 
 std::string NormalizeEmail(std::string_view email) { return LowerAscii(Trim(email)); }
 
+void NormalizeEmail(std::string_view email, std::string& out) {
+  out.assign(Trim(email));
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+}
+
 bool IsValidEmail(std::string_view e) {
   size_t at = e.find('@');
   if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos) {
@@ -48,6 +55,8 @@ bool IsValidEmail(std::string_view e) {
 }
 
 std::string NormalizeCode(std::string_view code) { return std::string(Trim(code)); }
+
+void NormalizeCode(std::string_view code, std::string& out) { out.assign(Trim(code)); }
 
 bool IsValidText(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());

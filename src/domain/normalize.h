@@ -13,11 +13,14 @@ std::string LowerAscii(std::string_view s);
 // Trimmed and lower-cased. Lower-casing is ASCII only: the domain part is
 // case-insensitive, and so is the local part in every mail system users meet.
 std::string NormalizeEmail(std::string_view email);
+// The same into `out`, reusing its storage (for a million values in a row).
+void NormalizeEmail(std::string_view email, std::string& out);
 // A normalized email that has one '@', a non-empty local part, and a domain with a
 // dot that neither starts nor ends it, and no spaces or control characters.
 bool IsValidEmail(std::string_view normalized);
 // Trimmed.
 std::string NormalizeCode(std::string_view code);
+void NormalizeCode(std::string_view code, std::string& out);
 
 // Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF) with
 // no NUL byte: text every store can keep and every output can show.

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
-#include <memory_resource>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <vector>
@@ -14,6 +12,7 @@
 #include "domain/transition.h"
 #include "engine/json.h"
 #include "store/store.h"
+#include "util/value_set.h"
 
 namespace reftrack {
 
@@ -56,7 +55,7 @@ bool HasControlCharacter(std::string_view s) {
 // The list as read: its distinct valid values (normalized) and the line counts.
 class ValueList {
  public:
-  explicit ValueList(QualifyBy by) : by_(by), values_(&pool_) {}
+  explicit ValueList(QualifyBy by) : by_(by) {}
 
   const ValueSet& values() const { return values_; }
   int64_t lines() const { return lines_; }
@@ -91,16 +90,16 @@ class ValueList {
     if (blank) return;
     bool first = lines_ == 0;
     ++lines_;
-    std::string value = by_ == QualifyBy::kEmail ? NormalizeEmail(record.fields[0])
-                                                 : NormalizeCode(record.fields[0]);
-    if (!Valid(value, first)) {
+    if (by_ == QualifyBy::kEmail) {
+      NormalizeEmail(record.fields[0], value_);
+    } else {
+      NormalizeCode(record.fields[0], value_);
+    }
+    if (!Valid(value_, first)) {
       ++not_recognized_;
       return;
     }
-    if (values_.contains(value)) return;
-    char* stored = static_cast<char*>(pool_.allocate(value.size(), 1));
-    std::memcpy(stored, value.data(), value.size());
-    values_.insert(std::string_view(stored, value.size()));
+    values_.Insert(value_);
   }
 
   bool Valid(std::string_view value, bool first_line) const {
@@ -112,8 +111,8 @@ class ValueList {
   }
 
   QualifyBy by_;
-  std::pmr::monotonic_buffer_resource pool_;
   ValueSet values_;
+  std::string value_;  // the line being read, normalized
   int64_t lines_ = 0;
   int64_t not_recognized_ = 0;
 };
@@ -156,26 +155,26 @@ Referral AsReferral(const ReferralState& s) {
   return r;
 }
 
-// Counts the matched referrals into `report`, keeping in `to_qualify` the ones an
+// Counts the matched referrals into `report` and keeps in `matched` only the ones an
 // upload qualifies: never qualified before, and pending or denied. One qualified
 // before is already_qualified, or not_allowed when it is denied now (SPEC §4.2).
-void Classify(std::span<const ReferralState> matched, const ValueList& list, QualifyReport& report,
-              std::vector<ReferralState>& to_qualify) {
+void Classify(std::vector<ReferralState>& matched, const ValueList& list, QualifyReport& report) {
   report.lines = list.lines();
   report.not_recognized = list.not_recognized();
   report.recognized = static_cast<int64_t>(list.values().size());
   report.matched = static_cast<int64_t>(matched.size());
   report.unmatched = report.recognized - report.matched;
-  for (const ReferralState& r : matched) {
+  std::erase_if(matched, [&report](const ReferralState& r) {
     if (r.status == Status::kQualified || r.status == Status::kApproved) {
       ++report.already_qualified;
     } else if (r.ever_qualified()) {
       ++(r.status == Status::kDenied ? report.not_allowed : report.already_qualified);
     } else {
       ++report.qualified;
-      to_qualify.push_back(r);
+      return false;
     }
-  }
+    return true;
+  });
 }
 
 Result<std::vector<ReferralState>> Match(Store& store, const QualifyRequest& request,
@@ -252,8 +251,7 @@ Result<QualifyReport> EstimateQualify(Engine& engine, csv::Reader& reader,
   auto matched = Match(store, request, *campaign_id, list);
   if (!matched) return std::unexpected(matched.error());
   QualifyReport report;
-  std::vector<ReferralState> to_qualify;
-  Classify(*matched, list, report, to_qualify);
+  Classify(*matched, list, report);
   return report;
 }
 
@@ -269,7 +267,8 @@ Result<QualifyReport> ApplyQualify(Engine& engine, csv::Reader& reader,
   // and write.
   if (auto ok = ReadList(reader, list, progress); !ok) return std::unexpected(ok.error());
 
-  auto tx = store.BeginWrite(Store::WriteMode::kBulk);
+  // Matches come sorted by id, and are written in that order.
+  auto tx = store.BeginWrite(Store::WriteMode::kBulkInIdOrder);
   if (!tx) return std::unexpected(tx.error());
   ImportRecord record{0,
                       "qualify_upload",
@@ -288,14 +287,10 @@ Result<QualifyReport> ApplyQualify(Engine& engine, csv::Reader& reader,
   auto matched = Match(store, request, *campaign_id, list);
   if (!matched) return std::unexpected(matched.error());
   QualifyReport report;
-  std::vector<ReferralState> to_qualify;
-  to_qualify.reserve(matched->size());
-  Classify(*matched, list, report, to_qualify);
-  matched->clear();
-  matched->shrink_to_fit();
+  Classify(*matched, list, report);
   Micros at = engine.Now();
   ChangeContext context{ChangeSource::kQualifyUpload, source.actor, *id};
-  if (auto ok = Qualify(store, to_qualify, at, context); !ok) return std::unexpected(ok.error());
+  if (auto ok = Qualify(store, *matched, at, context); !ok) return std::unexpected(ok.error());
 
   record.finished_at = engine.Now();
   record.counts = QualifyCounts(report);

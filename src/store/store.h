@@ -7,12 +7,10 @@
 #pragma once
 
 #include <memory>
-#include <memory_resource>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "domain/model.h"
@@ -21,6 +19,7 @@
 namespace reftrack {
 
 class Store;
+class ValueSet;  // util/value_set.h
 
 // A write transaction: rolled back when destroyed without Commit().
 class WriteTransaction {
@@ -65,10 +64,6 @@ struct InsertOutcome {
 // A column that identifies referrals in a bulk look-up.
 enum class LookupColumn { kEmail, kExternalId, kReferralCode, kCouponCode };
 
-// Distinct normalized values to match referrals against; the strings are owned by
-// whoever built the set.
-using ValueSet = std::pmr::unordered_set<std::string_view>;
-
 // A referral's new state from a bulk change: status and timestamps always; name,
 // email, external id and note too when `fields_changed`.
 struct ReferralWrite {
@@ -100,6 +95,9 @@ class Store {
     // Bulk writers also wait for each other (on PostgreSQL an advisory lock; SQLite's
     // write lock already does), so two imports locking many rows cannot deadlock.
     kBulk,
+    // A bulk write (as kBulk) whose changes come in id order, so each page is written
+    // once and then left: the store may keep a small page cache for it.
+    kBulkInIdOrder,
   };
 
   // Starts a write transaction. Blocks (up to a timeout) while another writer holds one.

@@ -51,9 +51,9 @@ TEST_P(CliTest, ShowJsonHasTheSpecFields) {
      "--referral-code R9 --coupon-code C9 --referrer alice@x.com");
   Ok("referral set-status external:crm-9 approved");
   json show = RunJson("referral show email:bob@x.com");
-  for (const char* field : {"id", "campaign", "email", "external_id", "referral_code",
-                            "coupon_code", "status", "qualified_at", "approved_at", "denied_at",
-                            "created_at", "history", "rewards"}) {
+  for (const char* field :
+       {"id", "campaign", "email", "external_id", "referral_code", "coupon_code", "status",
+        "qualified_at", "approved_at", "denied_at", "created_at", "history", "rewards"}) {
     EXPECT_TRUE(show.contains(field)) << field;
   }
   EXPECT_EQ(show["campaign"], "Spring");
@@ -124,14 +124,17 @@ TEST_P(CliTest, UnknownKeysAndBadArgumentsFail) {
 
 TEST_P(CliTest, ListJsonPagesWithCursor) {
   Ok("campaign add Spring");
-  for (int i = 0; i < 5; ++i) Ok("referral add --campaign Spring --email p" + std::to_string(i) + "@x.com");
+  for (int i = 0; i < 5; ++i)
+    Ok("referral add --campaign Spring --email p" + std::to_string(i) + "@x.com");
   json first = RunJson("referral list --limit 2");
   ASSERT_EQ(first["referrals"].size(), 2u);
   EXPECT_EQ(first["referrals"][0]["email"], "p4@x.com");
   ASSERT_TRUE(first["next_cursor"].is_string());
-  json second = RunJson("referral list --limit 2 --after " + first["next_cursor"].get<std::string>());
+  json second =
+      RunJson("referral list --limit 2 --after " + first["next_cursor"].get<std::string>());
   EXPECT_EQ(second["referrals"][0]["email"], "p2@x.com");
-  json last = RunJson("referral list --limit 2 --after " + second["next_cursor"].get<std::string>());
+  json last =
+      RunJson("referral list --limit 2 --after " + second["next_cursor"].get<std::string>());
   EXPECT_EQ(last["referrals"].size(), 1u);
   EXPECT_TRUE(last["next_cursor"].is_null());
 }
@@ -139,8 +142,9 @@ TEST_P(CliTest, ListJsonPagesWithCursor) {
 TEST_P(CliTest, LoadReportsRowsAndErrors) {
   Ok("campaign add Spring");
   std::string file = dir_.File("load.csv");
-  WriteFile(file, "campaign,email,name,external_id,referral_code,coupon_code,referrer_email\n"
-                  "Spring,a@x.com,A,,,,\nSpring,bad,,,,,\nNope,b@x.com,,,,,\n");
+  WriteFile(file,
+            "campaign,email,name,external_id,referral_code,coupon_code,referrer_email\n"
+            "Spring,a@x.com,A,,,,\nSpring,bad,,,,,\nNope,b@x.com,,,,,\n");
   json report = RunJson("referral load '" + file + "'");
   EXPECT_EQ(report["rows"], 3);
   EXPECT_EQ(report["created"], 1);
@@ -211,6 +215,36 @@ TEST_P(CliTest, ImportForPeopleAndItsErrorsAsCsv) {
   CommandResult missing = Run("import '" + dir_.File("absent.csv") + "'");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("absent.csv"), std::string::npos) << missing.err;
+}
+
+// `qualify` for people: the estimate and the result as the wizard's steps say them,
+// a list read from standard input, and usage errors.
+TEST_P(CliTest, QualifyForPeople) {
+  Ok("campaign add Spring");
+  Ok("referral add --campaign Spring --email ann@x.com");
+  Ok("referral add --campaign Spring --email bob@x.com");
+  const std::string file = dir_.File("customers.csv");
+  WriteFile(file, "ANN@x.com\nann@x.com\ncarl@x.com\nnot an email\n");
+
+  CommandResult estimate = Run("qualify '" + file + "' --by email --campaign Spring --dry-run");
+  ASSERT_EQ(estimate.exit_code, 0) << estimate.err;
+  EXPECT_NE(estimate.out.find("nothing changed"), std::string::npos) << estimate.out;
+  EXPECT_NE(estimate.out.find("data points recognized       2 (1 repeated lines counted once)"),
+            std::string::npos)
+      << estimate.out;
+  EXPECT_NE(estimate.out.find("will be qualified            1"), std::string::npos) << estimate.out;
+  EXPECT_EQ(RunJson("referral show 1")["status"], "pending");
+
+  CommandResult applied = Run("qualify - --by email --campaign Spring", "bob@x.com\n");
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  EXPECT_NE(applied.out.find("(upload 1)"), std::string::npos) << applied.out;
+  EXPECT_EQ(RunJson("referral show 2")["status"], "qualified");
+
+  EXPECT_EQ(Run("qualify '" + file + "' --campaign Spring").exit_code, 2);  // no --by
+  CommandResult no_file =
+      Run("qualify '" + dir_.File("absent.csv") + "' --by email --campaign Spring");
+  EXPECT_EQ(no_file.exit_code, 1);
+  EXPECT_NE(no_file.err.find("absent.csv"), std::string::npos) << no_file.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, CliTest, ::testing::ValuesIn(StoreKinds()));

@@ -7,11 +7,10 @@
 // commit, how large the database's -wal file has grown. (While rows are inserted
 // the -wal file stays empty: the whole transaction lives in SQLite's page cache
 // until COMMIT writes it out, so WAL growth only signals the commit itself.)
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -130,17 +130,17 @@ void CopyDatabase(const std::string& from, const std::string& to) {
 // When to pull the trigger.
 struct Trial {
   const char* name;
-  double read_fraction;    // kill once the child has read this much of the CSV...
-  uint64_t wal_bytes;      // ...and the -wal file holds at least this many bytes...
-  uint64_t db_growth;      // ...and the database file grew by this many bytes...
-  int extra_delay_ms;      // then wait this long
+  double read_fraction;  // kill once the child has read this much of the CSV...
+  uint64_t wal_bytes;    // ...and the -wal file holds at least this many bytes...
+  uint64_t db_growth;    // ...and the database file grew by this many bytes...
+  int extra_delay_ms;    // then wait this long
 };
 
 struct TrialResult {
   std::string name;
-  bool killed = false;            // still running when SIGKILL came, and died of it
+  bool killed = false;  // still running when SIGKILL came, and died of it
   std::string how_it_ended;
-  uint64_t offset_at_kill = 0;    // bytes of the CSV it had read
+  uint64_t offset_at_kill = 0;  // bytes of the CSV it had read
   uint64_t wal_at_kill = 0;
   uint64_t db_at_kill = 0;
   uint64_t max_wal_while_reading = 0;
@@ -166,7 +166,8 @@ TrialResult RunAndKill(const Trial& trial, const std::vector<std::string>& args,
     if ((status = testing::TryReap(pid))) break;  // it ended on its own
     uint64_t offset = ChildFileOffset(pid, csv).value_or(0);
     uint64_t wal = FileSizeOrZero(db + "-wal");
-    if (offset < csv_size) result.max_wal_while_reading = std::max(result.max_wal_while_reading, wal);
+    if (offset < csv_size)
+      result.max_wal_while_reading = std::max(result.max_wal_while_reading, wal);
     uint64_t db_size = FileSizeOrZero(db);
     if (offset >= offset_goal && offset > 0 && wal >= trial.wal_bytes &&
         db_size >= db_start + trial.db_growth) {
@@ -205,16 +206,16 @@ TrialResult RunAndKill(const Trial& trial, const std::vector<std::string>& args,
 }
 
 void PrintResult(const char* what, const TrialResult& r, uint64_t csv_size) {
-  std::printf("kill %s: %-44s %-22s after %.2f s, read %5.1f%% of the CSV, wal %llu bytes "
-              "(max while reading %llu), db %llu bytes; after: %lld referrals, %lld history "
-              "rows, integrity %s\n",
-              what, r.name.c_str(), r.how_it_ended.c_str(), r.seconds_to_kill,
-              100.0 * static_cast<double>(r.offset_at_kill) / static_cast<double>(csv_size),
-              static_cast<unsigned long long>(r.wal_at_kill),
-              static_cast<unsigned long long>(r.max_wal_while_reading),
-              static_cast<unsigned long long>(r.db_at_kill),
-              static_cast<long long>(r.after.referrals),
-              static_cast<long long>(r.after.status_changes), r.after.integrity.c_str());
+  std::printf(
+      "kill %s: %-44s %-22s after %.2f s, read %5.1f%% of the CSV, wal %llu bytes "
+      "(max while reading %llu), db %llu bytes; after: %lld referrals, %lld history "
+      "rows, integrity %s\n",
+      what, r.name.c_str(), r.how_it_ended.c_str(), r.seconds_to_kill,
+      100.0 * static_cast<double>(r.offset_at_kill) / static_cast<double>(csv_size),
+      static_cast<unsigned long long>(r.wal_at_kill),
+      static_cast<unsigned long long>(r.max_wal_while_reading),
+      static_cast<unsigned long long>(r.db_at_kill), static_cast<long long>(r.after.referrals),
+      static_cast<long long>(r.after.status_changes), r.after.integrity.c_str());
 }
 
 TEST(ProcessKill, KillDuringReferralLoadLeavesNoneOrAllRows) {
@@ -291,69 +292,110 @@ TEST(ProcessKill, KillDuringReferralLoadLeavesNoneOrAllRows) {
   DbState recovered = Inspect(*recoverable_db);
   EXPECT_EQ(recovered.integrity, "ok");
   EXPECT_EQ(recovered.referrals, kRows);
-  std::printf("kill: rerun on %s took %.2f s; whole test %.2f s\n", recoverable_db->c_str(),
-              rerun_seconds,
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - test_started)
-                  .count());
+  std::printf(
+      "kill: rerun on %s took %.2f s; whole test %.2f s\n", recoverable_db->c_str(), rerun_seconds,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - test_started).count());
 }
 
-// kill -9 during `reftrack import` (SPEC §4.1, §7): the import is one transaction,
-// so afterwards either no row of the file is applied or every row is, with its
-// history and its import record; rerunning the import then applies it.
-TEST(ProcessKill, KillDuringImportLeavesNoneOrAllOfIt) {
-  TempDir dir;
+// A database of kRows pending referrals (campaign C), made once per test.
+std::string TemplateDatabase(const TempDir& dir) {
   const std::string referrals = WriteCsv(dir.File("referrals.csv"));
   const std::string template_db = dir.File("template.db");
   for (const std::string& args : {std::string("campaign add C"), "referral load " + referrals}) {
     auto r = RunReftrack("--db " + template_db + " " + args);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.exit_code, 0) << r.err;
   }
-  const std::string updates = dir.File("updates.csv");
-  {
-    std::ofstream out(updates, std::ios::binary);
-    out << "referralkey_externalid,status\n";
-    for (int64_t i = 1; i <= kRows; ++i) out << "ext-" << i << ",qualified\n";
-  }
-  const uint64_t csv_size = FileSizeOrZero(updates);
+  return template_db;
+}
 
-  const Trial trials[] = {
-      {"10% of the file read", 0.10, 0, 0, 0},
-      {"60% read, then 40 ms", 0.60, 0, 0, 40},
-      {"file read, COMMIT writing the WAL (> 8 MB)", 1.0, 8u << 20, 0, 0},
-  };
+// Kills `reftrack --db DB COMMAND...`, which reads `file` and qualifies all kRows
+// referrals in one transaction, at each trial's moment, each on a fresh copy of
+// `template_db`. Afterwards every referral is qualified, with its history row and the
+// one record of the run, or none is. Then the same command, run on a killed copy,
+// applies it all and prints `rerun_shows`.
+void KillBulkRun(const char* what, const std::string& template_db,
+                 const std::vector<std::string>& command, const std::string& file,
+                 std::span<const Trial> trials, const std::string& rerun_shows,
+                 const TempDir& dir) {
+  const uint64_t file_size = FileSizeOrZero(file);
   std::optional<std::string> recoverable_db;
-  int killed_mid_read = 0;
-  for (size_t t = 0; t < std::size(trials); ++t) {
+  int killed_mid_write = 0;
+  for (size_t t = 0; t < trials.size(); ++t) {
     const Trial& trial = trials[t];
-    const std::string db = dir.File("import" + std::to_string(t) + ".db");
+    const std::string db = dir.File(std::string(what) + std::to_string(t) + ".db");
     CopyDatabase(template_db, db);
-    TrialResult r = RunAndKill(trial, {"--db", db, "import", updates}, db, updates, dir);
+    std::vector<std::string> args = {"--db", db};
+    args.insert(args.end(), command.begin(), command.end());
+    TrialResult r = RunAndKill(trial, args, db, file, dir);
     if (::testing::Test::HasFailure()) return;
-    PrintResult("import", r, csv_size);
+    PrintResult(what, r, file_size);
     const DbState& s = r.after;
     EXPECT_EQ(s.integrity, "ok") << trial.name;
     EXPECT_EQ(s.referrals, kRows) << trial.name;
     EXPECT_TRUE((s.qualified == 0 && s.status_changes == 0 && s.imports == 0) ||
                 (s.qualified == kRows && s.status_changes == kRows && s.imports == 1))
         << trial.name << ": half-applied: " << s.qualified << " qualified, " << s.status_changes
-        << " history rows, " << s.imports << " import records";
-    if (r.killed && r.offset_at_kill < csv_size) {
-      ++killed_mid_read;
-      EXPECT_EQ(s.qualified, 0) << trial.name << ": applied before the whole file was read";
+        << " history rows, " << s.imports << " records";
+    if (r.killed && s.qualified == 0) {
+      ++killed_mid_write;
+      if (!recoverable_db) recoverable_db = db;
     }
-    if (r.killed && s.qualified == 0 && !recoverable_db) recoverable_db = db;
   }
-  ASSERT_GE(killed_mid_read, 1) << "no kill landed mid-import; the test proved nothing";
+  ASSERT_GE(killed_mid_write, 1) << "no kill landed before the commit; the test proved nothing";
 
   ASSERT_TRUE(recoverable_db);
-  auto rerun = RunReftrack("--db " + *recoverable_db + " import " + updates + " --json");
+  std::string rerun_args;
+  for (const std::string& a : command) rerun_args += " '" + a + "'";
+  auto rerun = RunReftrack("--db " + *recoverable_db + rerun_args + " --json");
   ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
-  EXPECT_NE(rerun.out.find("\"changed\":" + std::to_string(kRows)), std::string::npos) << rerun.out;
+  EXPECT_NE(rerun.out.find(rerun_shows), std::string::npos) << rerun.out;
   DbState recovered = Inspect(*recoverable_db);
   EXPECT_EQ(recovered.integrity, "ok");
   EXPECT_EQ(recovered.qualified, kRows);
   EXPECT_EQ(recovered.status_changes, kRows);
   EXPECT_EQ(recovered.imports, 1);
+}
+
+// kill -9 during `reftrack import` (SPEC §4.1, §7): the import is one transaction
+// that reads the file as it goes, so a kill while it reads, or while it commits,
+// leaves none of it; rerunning the import then applies it.
+TEST(ProcessKill, KillDuringImportLeavesNoneOrAllOfIt) {
+  TempDir dir;
+  const std::string template_db = TemplateDatabase(dir);
+  const std::string updates = dir.File("updates.csv");
+  {
+    std::ofstream out(updates, std::ios::binary);
+    out << "referralkey_externalid,status\n";
+    for (int64_t i = 1; i <= kRows; ++i) out << "ext-" << i << ",qualified\n";
+  }
+  const Trial trials[] = {
+      {"10% of the file read", 0.10, 0, 0, 0},
+      {"60% read, then 40 ms", 0.60, 0, 0, 40},
+      {"file read, COMMIT writing the WAL (> 8 MB)", 1.0, 8u << 20, 0, 0},
+  };
+  KillBulkRun("import", template_db, {"import", updates}, updates, trials,
+              "\"changed\":" + std::to_string(kRows), dir);
+}
+
+// kill -9 during `reftrack qualify` (SPEC §4.2, §7): the list is read first, then
+// one transaction matches and writes; its writes reach the WAL before the commit
+// (a small page cache), so the kills land while it reads, while it writes, and
+// deep into the writes or the commit.
+TEST(ProcessKill, KillDuringQualifyLeavesNoneOrAllOfIt) {
+  TempDir dir;
+  const std::string template_db = TemplateDatabase(dir);
+  const std::string list = dir.File("customers.csv");
+  {
+    std::ofstream out(list, std::ios::binary);
+    for (int64_t i = kRows; i >= 1; --i) out << "User" << i << "@Example.com\n";
+  }
+  const Trial trials[] = {
+      {"50% of the list read", 0.50, 0, 0, 0},
+      {"list read, writes in the WAL (> 1 MB)", 1.0, 1u << 20, 0, 0},
+      {"list read, WAL > 24 MB", 1.0, 24u << 20, 0, 0},
+  };
+  KillBulkRun("qualify", template_db, {"qualify", list, "--by", "email", "--campaign", "C"}, list,
+              trials, "\"qualified\":" + std::to_string(kRows), dir);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "store/migrate.h"
 #include "store/postgres/migrations.h"
+#include "util/value_set.h"
 
 namespace reftrack {
 
@@ -180,7 +181,7 @@ Result<WriteTransaction> PostgresStore::BeginWrite(WriteMode mode) {
   in_transaction_ = true;
   bulk_status_ready_ = false;
   WriteTransaction tx(this);
-  if (mode == WriteMode::kBulk) {
+  if (mode != WriteMode::kNormal) {
     if (auto ok = conn_->Query("SELECT pg_advisory_xact_lock($1)", Params().Add(kBulkLockKey));
         !ok) {
       return Failed(ok.error());
@@ -546,13 +547,18 @@ Result<std::vector<Referral>> PostgresStore::FindReferralsBy(LookupColumn column
 
 namespace {
 
+// Values per match query: joined as one array, so the server picks a hash join for
+// a long list and index look-ups for a short one.
+constexpr size_t kMatchBatch = 100'000;
+
 const char* MatchSql(LookupColumn column, bool lock) {
 #define MATCH_SQL(col) \
   "SELECT r.id, r.campaign_id, r.status, " TS("r.qualified_at") ", " TS("r.approved_at") \
   ", " TS("r.denied_at") ", " TS("r.status_changed_at") " FROM referrals r"              \
-  " WHERE r." col " = ANY($1::text[]) AND ($2::bigint IS NULL OR r.campaign_id = $2)"
+  " JOIN unnest($1::text[]) AS v(value) ON r." col " = v.value"                          \
+  " WHERE ($2::bigint IS NULL OR r.campaign_id = $2)"
 #define MATCH_SQL_PAIR(col) \
-  { MATCH_SQL(col), MATCH_SQL(col) " FOR UPDATE" }
+  { MATCH_SQL(col), MATCH_SQL(col) " FOR UPDATE OF r" }
   static const char* const sql[][2] = {MATCH_SQL_PAIR("email"), MATCH_SQL_PAIR("external_id"),
                                        MATCH_SQL_PAIR("referral_code"),
                                        MATCH_SQL_PAIR("coupon_code")};
@@ -563,17 +569,17 @@ const char* MatchSql(LookupColumn column, bool lock) {
 
 }  // namespace
 
-// Batches of values bound as one array each, looked up through the column's index.
+// Batches of values, each bound as one array and joined on the server.
 Result<std::vector<ReferralState>> PostgresStore::MatchReferrals(LookupColumn column,
                                                                  std::optional<int64_t> campaign_id,
                                                                  const ValueSet& values) {
   std::vector<ReferralState> out;
   const char* sql = MatchSql(column, in_transaction_);
   std::vector<std::string_view> batch;
-  batch.reserve(std::min(values.size(), kLookupBatch));
+  batch.reserve(std::min(values.size(), kMatchBatch));
   for (auto it = values.begin(); it != values.end();) {
     batch.clear();
-    for (; it != values.end() && batch.size() < kLookupBatch; ++it) batch.push_back(*it);
+    for (; it != values.end() && batch.size() < kMatchBatch; ++it) batch.push_back(*it);
     auto rows =
         conn_->Query(sql, Params().Add(std::string_view(pg::ArrayLiteral(batch))).Add(campaign_id));
     if (!rows) return Failed(rows.error());

@@ -6,6 +6,7 @@
 
 #include "store/migrate.h"
 #include "store/sqlite/migrations.h"
+#include "util/value_set.h"
 
 namespace reftrack {
 
@@ -20,6 +21,11 @@ constexpr int kBusyTimeoutMs = 30'000;
 // of its indexes in memory, small enough that a million-row import or preview stays
 // within 300 MB in all; SQLite allocates it only as it is used.
 constexpr int kCacheKiB = 131'072;
+// The page cache while one pass reads a table (each page is read once), and in a
+// write transaction whose changes come in id order (each page is written once): a
+// large cache would only cost the time to allocate it.
+constexpr int kScanCacheKiB = 2'048;
+constexpr int kInIdOrderCacheKiB = 16'384;
 
 #define REFERRAL_COLUMNS                                                              \
   "SELECT r.id, r.campaign_id, c.name, r.referrer_id, m.email, r.name, r.email,"      \
@@ -143,10 +149,13 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path) {
 Result<void> SqliteStore::Configure() {
   sqlite3_busy_timeout(db_->handle(), kBusyTimeoutMs);
   // synchronous=FULL: a commit is on disk before it is reported, even across a power cut.
-  return db_->Exec(
-      fmt::format("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
-                  " PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY;",
-                  kCacheKiB));
+  if (auto ok = db_->Exec(
+          "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+          " PRAGMA temp_store = MEMORY;");
+      !ok) {
+    return ok;
+  }
+  return SetCacheKiB(kCacheKiB);
 }
 
 // Runs inside one write transaction, so two processes opening a new database at
@@ -190,16 +199,29 @@ Result<Statement*> SqliteStore::Cached(const char* sql) {
 
 // In bulk mode foreign keys are not checked per row (the pragma only changes
 // outside a transaction, so it is set before BEGIN and restored after the end).
+// Writes in id order also get a small page cache.
 Result<WriteTransaction> SqliteStore::BeginWrite(WriteMode mode) {
-  if (mode == WriteMode::kBulk) {
+  if (mode != WriteMode::kNormal) {
     if (auto ok = db_->Exec("PRAGMA foreign_keys = OFF"); !ok) return std::unexpected(ok.error());
-    foreign_keys_off_ = true;
+    bulk_ = true;
+  }
+  if (mode == WriteMode::kBulkInIdOrder) {
+    if (auto ok = SetCacheKiB(kInIdOrderCacheKiB); !ok) {
+      EndBulk();
+      return std::unexpected(ok.error());
+    }
   }
   if (auto ok = db_->Exec("BEGIN IMMEDIATE"); !ok) {
-    RestoreForeignKeys();
+    EndBulk();
     return std::unexpected(ok.error());
   }
   return WriteTransaction(this);
+}
+
+Result<void> SqliteStore::SetCacheKiB(int kib) {
+  if (auto ok = db_->Exec(fmt::format("PRAGMA cache_size = -{}", kib)); !ok) return ok;
+  cache_kib_ = kib;
+  return {};
 }
 
 // In WAL mode a deferred transaction's first read fixes its snapshot.
@@ -214,18 +236,19 @@ void SqliteStore::EndRead() {
 
 Result<void> SqliteStore::CommitWrite() {
   auto committed = db_->Exec("COMMIT");
-  if (committed) RestoreForeignKeys();
+  if (committed) EndBulk();
   return committed;
 }
 
 void SqliteStore::RollbackWrite() {
   if (!sqlite3_get_autocommit(db_->handle())) (void)db_->Exec("ROLLBACK");
-  RestoreForeignKeys();
+  EndBulk();
 }
 
-void SqliteStore::RestoreForeignKeys() {
-  if (!foreign_keys_off_) return;
-  foreign_keys_off_ = false;
+void SqliteStore::EndBulk() {
+  if (cache_kib_ != kCacheKiB) (void)SetCacheKiB(kCacheKiB);
+  if (!bulk_) return;
+  bulk_ = false;
   (void)db_->Exec("PRAGMA foreign_keys = ON");
 }
 
@@ -663,25 +686,41 @@ Result<std::vector<ReferralState>> SqliteStore::MatchReferrals(LookupColumn colu
                                                                const ValueSet& values) {
   std::vector<ReferralState> out;
   if (values.empty()) return out;
-  auto size = Cached(campaign_id ? "SELECT count(*) FROM referrals WHERE campaign_id = ?1"
-                                 : "SELECT coalesce(max(id), 0) FROM referrals");
-  if (!size) return std::unexpected(size.error());
-  int64_t referrals = 0;
+  // How many referrals one pass would read: the whole table's, or the campaign's.
+  auto sizes = Cached(
+      "SELECT coalesce(max(id), 0), (SELECT count(*) FROM referrals WHERE campaign_id = ?1)"
+      " FROM referrals");
+  if (!sizes) return std::unexpected(sizes.error());
+  int64_t table = 0, campaign = 0;
   {
-    ResetGuard reset(**size);
-    if (campaign_id) (*size)->Bind(1, *campaign_id);
-    if ((*size)->Step() != SQLITE_ROW) return std::unexpected((*size)->LastError());
-    referrals = (*size)->Int(0);
+    ResetGuard reset(**sizes);
+    (*sizes)->Bind(1, campaign_id.value_or(0));
+    if ((*sizes)->Step() != SQLITE_ROW) return std::unexpected((*sizes)->LastError());
+    table = (*sizes)->Int(0);
+    campaign = campaign_id ? (*sizes)->Int(1) : table;
   }
   const MatchSql& sql = MatchSqlFor(column);
-  if (static_cast<int64_t>(values.size()) * kScanShare >= referrals) {
-    auto scan = Cached(campaign_id ? sql.scan_campaign.c_str() : sql.scan_all.c_str());
+  if (static_cast<int64_t>(values.size()) * kScanShare >= campaign) {
+    // A campaign that is most of the table is read faster in table order than
+    // through its index.
+    bool by_index = campaign_id && campaign * 4 < table;
+    auto scan = Cached(by_index ? sql.scan_campaign.c_str() : sql.scan_all.c_str());
     if (!scan) return std::unexpected(scan.error());
+    // The pass goes through a small cache; the transaction's own comes back after.
+    const int cache_kib = cache_kib_;
+    if (auto ok = SetCacheKiB(kScanCacheKiB); !ok) return std::unexpected(ok.error());
+    struct RestoreCache {
+      SqliteStore& store;
+      int kib;
+      ~RestoreCache() { (void)store.SetCacheKiB(kib); }
+    } restore{*this, cache_kib};
     Statement& s = **scan;
     ResetGuard reset(s);
-    if (campaign_id) s.Bind(1, *campaign_id);
+    if (by_index) s.Bind(1, *campaign_id);
+    out.reserve(std::min<size_t>(values.size(), campaign));
     int rc;
     while ((rc = s.Step()) == SQLITE_ROW) {
+      if (campaign_id && s.Int(1) != *campaign_id) continue;
       if (!s.IsNull(7) && values.contains(s.View(7))) out.push_back(ReadState(s));
     }
     if (rc != SQLITE_DONE) return std::unexpected(s.LastError());

@@ -75,11 +75,14 @@ class SqliteStore final : public Store {
                                std::vector<Referral>& out);
   Result<void> WriteReferral(const ReferralWrite& write);
   Result<void> AppendHistory(const StatusChange& change);
-  void RestoreForeignKeys();
+  // Ends what BeginWrite's bulk modes changed: foreign keys checked again, the usual cache.
+  void EndBulk();
+  Result<void> SetCacheKiB(int kib);
 
   std::unique_ptr<sqlite::Database> db_;
   std::unordered_map<const char*, std::unique_ptr<sqlite::Statement>> statements_;
-  bool foreign_keys_off_ = false;
+  bool bulk_ = false;  // foreign keys are off for a bulk write
+  int cache_kib_ = 0;  // the page cache's size now (Configure sets it)
 };
 
 }  // namespace reftrack
