@@ -2,8 +2,11 @@
 //
 //   reftrack_datagen referrals --rows N [--campaigns 3] [--members M] [--seed S] --out DIR
 //   reftrack_datagen updates --rows N [--seed S] --out DIR
+//   reftrack_datagen qualify-list --rows N [--referrals R] [--campaigns 3] [--campaign-index K]
+//                                 [--seed S] --out DIR
 //
-// writes DIR/members.csv and DIR/referrals.csv, or DIR/updates.csv. The same arguments always give the
+// writes DIR/members.csv and DIR/referrals.csv, DIR/updates.csv, or DIR/qualify.csv. The same
+// arguments always give the
 // same bytes: every random choice is a pure function of (seed, row) through
 // splitmix64, with no global state and no std::random_device.
 //
@@ -241,6 +244,25 @@ constexpr uint64_t kQuotedNamePercent = 1;  // rows whose name is quoted ("Last,
 
 enum Stream : uint64_t { kCampaignShuffle, kNames, kReferrer, kMessy, kQuoted, kCase };
 
+// The numbers in the referrals' emails: a scramble of the row over all `rows` rows.
+Scramble ReferralScramble(uint64_t rows, uint64_t seed) { return Scramble(rows, SplitMix64(seed)); }
+
+constexpr size_t kEmailMax = 128;
+
+// The email of referral row i as reftrack stores it (trimmed, lower-cased):
+// first.last<scramble(i)>@example.com, the names drawn from the row's kNames word.
+// Writes it to `out` (kEmailMax bytes) and returns its length. The "qualify-list"
+// mode relies on this being all there is to a referral's email.
+size_t ReferralEmail(char* out, uint64_t seed, const Scramble& scramble, uint64_t i) {
+  const uint64_t names = Hash(seed, i, kNames);
+  size_t len = 0;
+  for (char ch : kFirst[names & 63]) out[len++] = Lower(ch);
+  out[len++] = '.';
+  for (char ch : kLast[(names >> 6) & 63]) out[len++] = Lower(ch);
+  return static_cast<size_t>(fmt::format_to(out + len, FMT_COMPILE("{}@example.com"), scramble(i)) -
+                             out);
+}
+
 int RunReferrals(int argc, char** argv) {
   Args args(argc, argv,
             {{"rows", std::nullopt},
@@ -270,10 +292,10 @@ int RunReferrals(int argc, char** argv) {
 
   // referrals.csv: row i belongs to campaign i % campaigns; its email number is a
   // scramble of i, so emails are unique but arrive in no particular index order.
-  const Scramble scramble(rows, SplitMix64(seed));
+  const Scramble scramble = ReferralScramble(rows, seed);
   CsvWriter w(dir / "referrals.csv");
   w.buf().append(kReferralsHeader);
-  char email[128];
+  char email[kEmailMax];
   for (uint64_t i = 0; i < rows; ++i) {
     auto& b = w.buf();
     const uint64_t n = i + 1;
@@ -288,12 +310,7 @@ int RunReferrals(int argc, char** argv) {
 
     // email: first.last<scrambled>@example.com; messy rows get mixed case and spaces.
     {
-      size_t len = 0;
-      for (char ch : first) email[len++] = Lower(ch);
-      email[len++] = '.';
-      for (char ch : last) email[len++] = Lower(ch);
-      len = static_cast<size_t>(
-          fmt::format_to(email + len, FMT_COMPILE("{}@example.com"), scramble(i)) - email);
+      const size_t len = ReferralEmail(email, seed, scramble, i);
       if (messy) {
         const uint64_t bits = Hash(seed, i, kCase);
         for (size_t k = 0; k < len; ++k) {
@@ -373,6 +390,100 @@ int RunUpdates(int argc, char** argv) {
 }
 
 // ---------------------------------------------------------------------------
+// Mode "qualify-list": a headerless list of converted customers for `reftrack qualify
+// --by email`, against the referrals of "referrals" with the same seed, R rows and C
+// campaigns. Known lines name a referral of campaign K (0-based: "Campaign K+1"),
+// rebuilding its email with ReferralEmail; unknown lines name nobody (@example.org,
+// a domain no referral has). Every line is a well-formed email in random mixed case,
+// some with spaces around it, so only a trimmed, case-insensitive match finds them.
+
+// Per-line choices, in percent.
+constexpr uint64_t kKnownPercent = 70;   // lines naming a referral of the campaign
+constexpr uint64_t kRepeatPercent = 3;   // known lines naming a referral drawn at random,
+                                         // so some referrals are listed twice
+constexpr uint64_t kSpacedPercent = 10;  // lines with spaces around the email
+
+enum QualifyStream : uint64_t {
+  kQualifyOrder = 200,
+  kQualifyKnown,
+  kQualifyRepeat,
+  kQualifyCase,
+  kQualifySpaced,
+  kQualifyNames,
+};
+
+int RunQualifyList(int argc, char** argv) {
+  Args args(argc, argv,
+            {{"rows", std::nullopt},
+             {"referrals", ""},
+             {"campaigns", "3"},
+             {"campaign-index", "0"},
+             {"seed", fmt::format("{:#x}", kDefaultSeed)},
+             {"out", std::nullopt}});
+  const uint64_t rows = args.U64("rows", 1, uint64_t{1} << 40);
+  const uint64_t referrals =
+      args.Str("referrals").empty() ? rows : args.U64("referrals", 1, uint64_t{1} << 40);
+  const uint64_t campaigns = args.U64("campaigns", 1, 1'000'000);
+  const uint64_t k = args.U64("campaign-index", 0, campaigns - 1);
+  const uint64_t seed = args.U64("seed", 0, UINT64_MAX);
+  const std::filesystem::path dir = args.Str("out");
+  // Referral rows k, k + C, k + 2C, ... below R belong to campaign k.
+  const uint64_t in_campaign = referrals > k ? (referrals - k + campaigns - 1) / campaigns : 0;
+  if (in_campaign == 0) {
+    throw Args::UsageError{fmt::format("--referrals {} leaves Campaign {} without referrals",
+                                       referrals, k + 1)};
+  }
+  std::filesystem::create_directories(dir);
+
+  // Line j's number: a permutation of [0, N) (the scramble walks its cycle until it
+  // lands inside), so known lines name distinct referrals as long as N <= the
+  // campaign's referrals, and unknown emails are distinct.
+  const Scramble order(rows, SplitMix64(seed ^ kQualifyOrder));
+  const Scramble scramble = ReferralScramble(referrals, seed);
+  CsvWriter w(dir / "qualify.csv");
+  char email[kEmailMax];
+  uint64_t known = 0;
+  for (uint64_t j = 0; j < rows; ++j) {
+    uint64_t n = order(j);
+    while (n >= rows) n = order(n);
+    size_t len = 0;
+    if (Hash(seed, j, kQualifyKnown) % 100 < kKnownPercent) {
+      const uint64_t repeat = Hash(seed, j, kQualifyRepeat);
+      const uint64_t m = repeat % 100 < kRepeatPercent ? (repeat >> 8) % in_campaign : n % in_campaign;
+      len = ReferralEmail(email, seed, scramble, k + m * campaigns);
+      ++known;
+    } else {
+      const uint64_t names = Hash(seed, j, kQualifyNames);
+      for (char ch : kFirst[names & 63]) email[len++] = Lower(ch);
+      email[len++] = '.';
+      for (char ch : kLast[(names >> 6) & 63]) email[len++] = Lower(ch);
+      len = static_cast<size_t>(fmt::format_to(email + len, FMT_COMPILE("{}@example.org"), n) - email);
+    }
+    const uint64_t bits = Hash(seed, j, kQualifyCase);
+    for (size_t c = 0; c < len; ++c) {
+      if ((bits >> (c % 64)) & 1) email[c] = Upper(email[c]);
+    }
+    auto& b = w.buf();
+    const uint64_t spaced = Hash(seed, j, kQualifySpaced);
+    if (spaced % 100 < kSpacedPercent) {
+      b.append(std::string_view(spaced & (uint64_t{1} << 62) ? " " : "  "));
+      b.append(std::string_view(email, len));
+      b.append(std::string_view(spaced & (uint64_t{1} << 63) ? " " : "  "));
+    } else {
+      b.append(std::string_view(email, len));
+    }
+    b.push_back('\n');
+    w.RowDone();
+  }
+  const uint64_t bytes = w.Close();
+  fmt::print(stderr,
+             "datagen: {} lines ({:.1f} MB), {} naming referrals of Campaign {} ({} referrals of {}), "
+             "{} unknown, in {}\n",
+             rows, bytes / 1e6, known, k + 1, in_campaign, referrals, rows - known, dir.string());
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
 
 struct Mode {
   std::string_view name;
@@ -390,6 +501,13 @@ constexpr Mode kModes[] = {
      "updates --rows N [--seed S] --out DIR\n"
      "      DIR/updates.csv: a status for each of the N referrals, for `reftrack import`",
      &RunUpdates},
+    {"qualify-list",
+     "qualify-list --rows N [--referrals R] [--campaigns 3] [--campaign-index K] [--seed S] --out DIR\n"
+     "      DIR/qualify.csv: N headerless lines for `reftrack qualify --by email`, 70% emails of\n"
+     "      \"Campaign K+1\" (K from 0, default 0) among the R referrals (default N) that\n"
+     "      `referrals --rows R --campaigns C` makes with the same seed, 30% unknown; mixed case,\n"
+     "      some with spaces around, a few referrals listed twice",
+     &RunQualifyList},
 };
 
 void PrintUsage(std::FILE* to) {

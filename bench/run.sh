@@ -12,8 +12,8 @@
 #   BENCH_ONLY     benchmarks to run, space-separated (default: all, see BENCHMARKS)
 #   BENCH_KEEP     1 keeps the generated data and the last databases in bench/out/
 #   BENCH_COMMIT   label of the code measured (default: git HEAD, +local-changes if src/ is dirty)
-#   REFTRACK_TEST_POSTGRES_URL  the server of referral_load_postgres, a superuser's
-#                  postgresql://USER@HOST:PORT/DB URL (scripts/with-postgres.sh sets it);
+#   REFTRACK_TEST_POSTGRES_URL  the server of referral_load_postgres and qualify_postgres, a
+#                  superuser's postgresql://USER@HOST:PORT/DB URL (scripts/with-postgres.sh sets it);
 #                  unset, run.sh runs itself again under scripts/with-postgres.sh
 #
 # Writes bench/out/results.json and regenerates docs/BENCHMARKS.md. Each benchmark is
@@ -27,7 +27,7 @@
 set -euo pipefail
 export LC_ALL=C
 
-BENCHMARKS=(referral_load referral_load_postgres import)
+BENCHMARKS=(referral_load referral_load_postgres import qualify qualify_postgres)
 
 # ---------------------------------------------------------------------------
 # Set-up
@@ -64,15 +64,16 @@ done
 command -v sqlite3 >/dev/null || die "sqlite3 is missing (apt-get install sqlite3)"
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
 
-# The PostgreSQL benchmark needs a server: without one, run again under a throwaway
-# cluster (scripts/with-postgres.sh) that serves both sides of that benchmark.
-if [[ " $BENCH_ONLY " == *" referral_load_postgres "* ]]; then
+# The PostgreSQL benchmarks need a server: without one, run again under a throwaway
+# cluster (scripts/with-postgres.sh) that serves both sides of those benchmarks.
+for b in referral_load_postgres qualify_postgres; do
+  [[ " $BENCH_ONLY " == *" $b "* ]] || continue
   command -v psql >/dev/null || die "psql is missing (scripts/install-deps.sh)"
   if [ -z "${REFTRACK_TEST_POSTGRES_URL:-}" ]; then
-    log "referral_load_postgres: no REFTRACK_TEST_POSTGRES_URL; running under scripts/with-postgres.sh"
+    log "$b: no REFTRACK_TEST_POSTGRES_URL; running under scripts/with-postgres.sh"
     exec "$ROOT/scripts/with-postgres.sh" "$ROOT/bench/run.sh" "$BUILD_DIR"
   fi
-fi
+done
 
 mkdir -p "$OUT/data" "$OUT/db" "$OUT/runs" "$OUT/fragments" "$OUT/bin"
 
@@ -716,6 +717,34 @@ import_copy() {
   sync "$2"
 }
 
+# checkpoint_template DB LABEL: moves DB's WAL into the file and removes the WAL and
+# shared-memory files, so that a copy of the file alone is the whole database.
+checkpoint_template() {
+  sqlite3 "$1" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+  [ ! -s "$1-wal" ] || die "$2: the template's WAL is not empty after a checkpoint"
+  rm -f "$1-wal" "$1-shm"
+}
+
+# referral_template DB DATA CAMPAIGNS LABEL: builds the SQLite database DB, untimed, as
+# referral_load's reftrack side does: `campaign add` of "Campaign 1".."Campaign
+# CAMPAIGNS", `member load` and `referral load` of DATA's files (outputs in
+# bench/out/runs/LABEL-{members,referrals}.out), then checkpoint_template. Sets
+# TEMPLATE_SETUP_S (wall seconds of it all).
+TEMPLATE_SETUP_S=
+referral_template() {
+  local db=$1 data=$2 campaigns=$3 label=$4
+  local start c
+  fresh_db "$db"
+  start=$(date +%s.%N)
+  for ((c = 1; c <= campaigns; c++)); do
+    "$REFTRACK" --db "$db" campaign add "Campaign $c" >/dev/null
+  done
+  "$REFTRACK" --db "$db" member load "$data/members.csv" >"$OUT/runs/$label-members.out"
+  "$REFTRACK" --db "$db" referral load "$data/referrals.csv" --json >"$OUT/runs/$label-referrals.out"
+  checkpoint_template "$db" "$label"
+  TEMPLATE_SETUP_S=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
+}
+
 # json_int FILE KEY: the whole number "KEY" has in the JSON report FILE, or nothing.
 json_int() { grep -o "\"$2\": *[0-9]*" "$1" | head -n 1 | grep -o '[0-9]*$' || true; }
 
@@ -790,18 +819,8 @@ bench_import() {
   # The template, once, untimed: what referral_load's reftrack side builds, with
   # its WAL checkpointed into the file so that a copy of the file is the database.
   log "$name: building the template database ($rows pending referrals)"
-  fresh_db "$template"
-  local setup_start setup_s c
-  setup_start=$(date +%s.%N)
-  for c in 1 2 3; do
-    "$REFTRACK" --db "$template" campaign add "Campaign $c" >/dev/null
-  done
-  "$REFTRACK" --db "$template" member load "$data/members.csv" >"$OUT/runs/$name-members.out"
-  "$REFTRACK" --db "$template" referral load "$csv" --json >"$OUT/runs/$name-referrals.out"
-  sqlite3 "$template" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
-  setup_s=$(awk -v a="$setup_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
-  [ ! -s "$template-wal" ] || die "$name: the template's WAL is not empty after a checkpoint"
-  rm -f "$template-wal" "$template-shm"
+  referral_template "$template" "$data" 3 "$name"
+  local setup_s=$TEMPLATE_SETUP_S
   local got
   got=$(status_counts "$template")
   [ "$got" = "pending $rows" ] || die "$name: the template holds \"$got\", expected \"pending $rows\""
@@ -1057,6 +1076,805 @@ What is measured:
   largest peak resident memory of any preview or import run.
 EOF
   write_fragment 30 "$name"
+}
+
+# ---------------------------------------------------------------------------
+# Benchmark: qualify by upload (SPEC §4.2)
+#
+# A BENCH_ROWS-line headerless list of emails (`reftrack_datagen qualify-list`: 70%
+# emails of existing referrals in mixed case, 30% unknown) against BENCH_ROWS
+# referrals, all in "Campaign 1" (`reftrack_datagen referrals --campaigns 1`), whose
+# statuses were mixed once, untimed, in a template database. Each run, on fresh
+# copies of the template: the baseline (the file into a temporary table, one join
+# picking the referrals to qualify, one INSERT of history rows, one UPDATE), then
+# reftrack's `qualify --dry-run` and `qualify`. qualify works on SQLite,
+# qualify_postgres on the server of REFTRACK_TEST_POSTGRES_URL.
+
+QUALIFY_CAMPAIGN="Campaign 1"
+
+# The status mix of the template, by id % 100 (ids are in load order; the list names
+# referrals in scrambled order): 0-9 qualified, 10-14 approved (which sets
+# qualified_at too), 15-19 denied after being qualified, 20-22 denied and never
+# qualified, 23-24 pending again after being qualified, 25-99 still pending. Each
+# change has its history rows, as reftrack would have written them. qualify_mix_sql
+# AT: the SQL, with AT the SQL expression of the moment of these changes.
+qualify_mix_sql() {
+  local at=$1
+  cat <<EOF
+BEGIN;
+UPDATE referrals SET
+  status = CASE WHEN id % 100 < 10 THEN 'qualified' WHEN id % 100 < 15 THEN 'approved'
+                WHEN id % 100 < 23 THEN 'denied' ELSE 'pending' END,
+  qualified_at = CASE WHEN id % 100 BETWEEN 20 AND 22 THEN NULL ELSE $at END,
+  approved_at = CASE WHEN id % 100 BETWEEN 10 AND 14 THEN $at END,
+  denied_at = CASE WHEN id % 100 BETWEEN 15 AND 22 THEN $at END,
+  status_changed_at = $at
+  WHERE id % 100 < 25;
+INSERT INTO status_changes (referral_id, from_status, to_status, at, source, actor)
+  SELECT id, 'pending', CASE WHEN id % 100 BETWEEN 10 AND 14 THEN 'approved'
+                             WHEN id % 100 BETWEEN 20 AND 22 THEN 'denied' ELSE 'qualified' END,
+         $at, 'import', 'bench set-up'
+  FROM referrals WHERE id % 100 < 25 ORDER BY id;
+INSERT INTO status_changes (referral_id, from_status, to_status, at, source, actor)
+  SELECT id, 'qualified', CASE WHEN id % 100 < 20 THEN 'denied' ELSE 'pending' END,
+         $at, 'import', 'bench set-up'
+  FROM referrals WHERE id % 100 BETWEEN 15 AND 19 OR id % 100 BETWEEN 23 AND 24 ORDER BY id;
+COMMIT;
+EOF
+}
+QUALIFY_MIX_TEXT="10% qualified, 5% approved, 5% denied after being qualified, 3% denied and never qualified, 2% pending again after being qualified, 75% pending"
+
+# qualify_baseline_sql NOW: the baseline's SQL after the list is in the temporary
+# table list_csv(value), with NOW the SQL expression of the current time. One
+# transaction: one join picks the referrals never qualified that are pending or
+# denied, among the campaign's referrals whose email is a value of the list
+# (trimmed, lower-cased, once each); one INSERT writes their history rows; one
+# UPDATE qualifies them.
+QUALIFY_HITS_SQL="SELECT r.id, r.status FROM (SELECT DISTINCT lower(trim(value)) AS email FROM list_csv) l
+  JOIN referrals r ON r.email = l.email
+  WHERE r.campaign_id = (SELECT id FROM campaigns WHERE name = '$QUALIFY_CAMPAIGN')
+    AND r.qualified_at IS NULL AND r.status IN ('pending', 'denied')"
+qualify_baseline_sql() {
+  local now=$1
+  cat <<EOF
+BEGIN;
+CREATE TEMP TABLE hits AS
+  $QUALIFY_HITS_SQL;
+INSERT INTO status_changes (referral_id, from_status, to_status, at, source)
+  SELECT id, status, 'qualified', $now, 'qualify_upload' FROM hits;
+UPDATE referrals SET status = 'qualified', qualified_at = $now, status_changed_at = $now
+  WHERE id IN (SELECT id FROM hits);
+COMMIT;
+EOF
+}
+QUALIFY_SQLITE_NOW="strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z'"
+QUALIFY_PG_NOW="now()"
+
+# What a correct qualify reports for the list, counted with plain SQL on the
+# template (list_csv as above): non-blank lines, distinct values, values matching
+# a referral of the campaign, and of those, never qualified and pending or denied
+# (to qualify), qualified before and denied now (not allowed).
+QUALIFY_EXPECT_SQL="WITH v AS (SELECT DISTINCT lower(trim(value)) AS email FROM list_csv WHERE trim(value) <> ''),
+m AS (SELECT r.status, r.qualified_at FROM v JOIN referrals r ON r.email = v.email
+      WHERE r.campaign_id = (SELECT id FROM campaigns WHERE name = '$QUALIFY_CAMPAIGN'))
+SELECT (SELECT count(*) FROM list_csv WHERE trim(value) <> ''), (SELECT count(*) FROM v),
+  (SELECT count(*) FROM m),
+  (SELECT count(*) FROM m WHERE qualified_at IS NULL AND status IN ('pending', 'denied')),
+  (SELECT count(*) FROM m WHERE qualified_at IS NOT NULL AND status = 'denied');"
+
+# The state qualify changes, as one line: per status, count and sum of ids; history
+# rows; history rows of qualify uploads.
+QUALIFY_STATE_SQL="SELECT group_concat(s, ' ') FROM (
+  SELECT status || ' ' || count(*) || ' ' || sum(id) AS s FROM referrals GROUP BY status
+  UNION ALL SELECT 'history ' || count(*) FROM status_changes
+  UNION ALL SELECT 'uploads ' || count(*) FROM status_changes WHERE source = 'qualify_upload') t;"
+QUALIFY_STATE_SQL_PG="SELECT string_agg(s, ' ' ORDER BY k, s) FROM (
+  SELECT 0 AS k, status || ' ' || count(*) || ' ' || sum(id) AS s FROM referrals GROUP BY status
+  UNION ALL SELECT 1, 'history ' || count(*) FROM status_changes
+  UNION ALL SELECT 2, 'uploads ' || count(*) FROM status_changes WHERE source = 'qualify_upload') t;"
+
+# qualify_data: the referrals (one campaign) and the list for BENCH_ROWS, generated
+# unless present. Sets QUALIFY_REFERRALS (the folder of referrals.csv and members.csv),
+# QUALIFY_LIST (the list file), QUALIFY_LIST_MB, QUALIFY_DATAGEN_S (seconds to
+# generate the list, 0 when it was there) and QUALIFY_DATAGEN_CMD.
+QUALIFY_REFERRALS=""
+QUALIFY_LIST=""
+QUALIFY_LIST_MB=""
+QUALIFY_DATAGEN_S=0
+QUALIFY_DATAGEN_CMD=""
+qualify_data() {
+  local label=$1 rows=$BENCH_ROWS
+  QUALIFY_DATAGEN_S=0
+  QUALIFY_REFERRALS=$OUT/data/referrals-$rows-$BENCH_MEMBERS-c1
+  local qdata=$OUT/data/qualify-$rows
+  QUALIFY_LIST=$qdata/qualify.csv
+  QUALIFY_DATAGEN_CMD="reftrack_datagen qualify-list --rows $rows --referrals $rows --campaigns 1 --campaign-index 0"
+  if [ ! -s "$QUALIFY_REFERRALS/referrals.csv" ] || [ ! -s "$QUALIFY_REFERRALS/members.csv" ]; then
+    log "$label: generating $rows referrals in one campaign, $BENCH_MEMBERS members"
+    timed "$label-datagen" "$DATAGEN" referrals --rows "$rows" --campaigns 1 \
+      --members "$BENCH_MEMBERS" --out "$QUALIFY_REFERRALS"
+  fi
+  if [ ! -s "$QUALIFY_LIST" ]; then
+    log "$label: generating a $rows-line list"
+    timed "$label-datagen-list" "$DATAGEN" qualify-list --rows "$rows" --referrals "$rows" \
+      --campaigns 1 --campaign-index 0 --out "$qdata"
+    QUALIFY_DATAGEN_S=$TIMED_S
+  fi
+  QUALIFY_LIST_MB=$(awk -v b="$(stat -c %s "$QUALIFY_LIST")" 'BEGIN {printf "%.1f", b / 1e6}')
+}
+
+# qualify_check_report LABEL RUN APPLIED EXPECTED: dies unless the JSON report of
+# bench/out/runs/LABEL-RUN.out holds the counts EXPECTED ("lines recognized matched
+# qualified not_allowed"), not_recognized = 0, the invariants of SPEC §4.2
+# (recognized = matched + unmatched, matched = qualified + already_qualified +
+# not_allowed), applied = APPLIED, and an upload_id when applied. Sets
+# QUALIFY_REPORTED (its qualified).
+QUALIFY_REPORTED=
+qualify_check_report() {
+  local label=$1 run=$2 want_applied=$3
+  local out=$OUT/runs/$label-$run.out
+  local w_lines w_rec w_matched w_qual w_na
+  read -r w_lines w_rec w_matched w_qual w_na <<<"$4"
+  local lines rec notrec matched qual already na unmatched applied upload
+  lines=$(json_int "$out" lines)
+  rec=$(json_int "$out" recognized)
+  notrec=$(json_int "$out" not_recognized)
+  matched=$(json_int "$out" matched)
+  qual=$(json_int "$out" qualified)
+  already=$(json_int "$out" already_qualified)
+  na=$(json_int "$out" not_allowed)
+  unmatched=$(json_int "$out" unmatched)
+  applied=$(grep -o '"applied": *[a-z]*' "$out" | head -n 1 | grep -o '[a-z]*$' || true)
+  upload=$(json_int "$out" upload_id)
+  local got="lines ${lines:-?} recognized ${rec:-?} not_recognized ${notrec:-?} matched ${matched:-?} qualified ${qual:-?} already_qualified ${already:-?} not_allowed ${na:-?} unmatched ${unmatched:-?} applied ${applied:-?} upload_id ${upload:-none}"
+  local want="lines $w_lines recognized $w_rec not_recognized 0 matched $w_matched qualified $w_qual already_qualified $((w_matched - w_qual - w_na)) not_allowed $w_na unmatched $((w_rec - w_matched)) applied $want_applied"
+  local bad=""
+  if [ -z "$lines" ] || [ -z "$rec" ] || [ -z "$notrec" ] || [ -z "$matched" ] || [ -z "$qual" ] ||
+    [ -z "$already" ] || [ -z "$na" ] || [ -z "$unmatched" ]; then
+    bad="a count is missing"
+  elif [ "$rec" != "$((matched + unmatched))" ]; then
+    bad="recognized != matched + unmatched"
+  elif [ "$matched" != "$((qual + already + na))" ]; then
+    bad="matched != qualified + already_qualified + not_allowed"
+  elif [ "${got% upload_id *}" != "$want" ]; then
+    bad="counts differ from the list's"
+  elif [ "$want_applied" = true ] && [ -z "$upload" ]; then
+    bad="no upload_id"
+  elif [ "$want_applied" = false ] && [ -n "$upload" ]; then
+    bad="an upload_id in a dry run"
+  fi
+  if [ -n "$bad" ]; then
+    head -c 2000 "$out" >&2
+    echo >&2
+    head -n 20 "$OUT/runs/$label-$run.err" >&2
+    die "$label run $run: $bad; reported: $got; expected: $want"
+  fi
+  QUALIFY_REPORTED=$qual
+}
+
+# qualify_expect_words EXPECTED: the counts of qualify_check_report's EXPECTED in
+# words, for the logs and the section text.
+qualify_expect_words() {
+  local l r m q n
+  read -r l r m q n <<<"$1"
+  echo "$l non-blank lines, $r distinct values (recognized), $m matching a referral of \"$QUALIFY_CAMPAIGN\" (matched; $((r - m)) unmatched), of which $q to qualify (pending or denied, never qualified), $((m - q - n)) already qualified and $n not allowed (denied after being qualified)"
+}
+
+bench_qualify() {
+  local name=qualify
+  local rows=$BENCH_ROWS
+  local template=$OUT/db/qualify-template.db
+  local db=$OUT/db/qualify.db
+
+  qualify_data "$name"
+  local list=$QUALIFY_LIST
+
+  # The template, once, untimed: referral_load's reftrack side with one campaign,
+  # then the status mix (plain SQL, set-up only), checkpointed into the file.
+  log "$name: building the template database ($rows referrals in \"$QUALIFY_CAMPAIGN\")"
+  referral_template "$template" "$QUALIFY_REFERRALS" 1 "$name"
+  local setup_s=$TEMPLATE_SETUP_S
+  local created
+  created=$(json_int "$OUT/runs/$name-referrals.out" created)
+  [ "$created" = "$rows" ] || die "$name: the template's referral load created ${created:-?} referrals, expected $rows"
+  local mix_at
+  mix_at=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
+  sqlite3 "$template" "$(qualify_mix_sql "'$mix_at'")"
+  checkpoint_template "$template" "$name"
+  local template_counts template_state db_mb
+  template_counts=$(status_counts "$template")
+  template_state=$(sqlite3 "$template" "$QUALIFY_STATE_SQL")
+  db_mb=$(awk -v b="$(stat -c %s "$template")" 'BEGIN {printf "%.1f", b / 1e6}')
+
+  # What the list should give, counted with plain SQL on the template (a temporary
+  # table only: the file is not changed), and the baseline's plan for its join.
+  local expect baseline_pragmas baseline_plan
+  expect=$(sqlite3 -separator ' ' "$template" 'CREATE TEMP TABLE list_csv (value TEXT);' \
+    ".import --csv --schema temp '$list' list_csv" "$QUALIFY_EXPECT_SQL")
+  [[ $expect =~ ^[0-9]+( [0-9]+){4}$ ]] || die "$name: could not count the list's expected figures: \"$expect\""
+  [ "${expect%% *}" = "$rows" ] || die "$name: the list has ${expect%% *} non-blank lines, expected $rows"
+  baseline_pragmas=$(sqlite3 "$template" 'PRAGMA journal_mode;' 'PRAGMA synchronous;' \
+    'PRAGMA cache_size;' 'PRAGMA temp_store;' | paste -sd' ' | awk '{
+      split("OFF NORMAL FULL EXTRA", sync, " ")
+      split("DEFAULT FILE MEMORY", temp, " ")
+      cache = $3 < 0 ? (-$3 " KiB") : ($3 " pages")
+      printf "journal_mode=%s, synchronous=%s, cache_size=%s, temp_store=%s", $1, sync[$2 + 1], cache, temp[$4 + 1]}')
+  baseline_plan=$(sqlite3 "$template" 'CREATE TEMP TABLE list_csv (value TEXT);' \
+    "EXPLAIN QUERY PLAN $QUALIFY_HITS_SQL;" |
+    sed '1d; s/^[|` -]*//' | paste -sd';' | sed 's/;/; /g')
+  rm -f "$template-wal" "$template-shm"
+  local want_q=${expect#* * * }
+  want_q=${want_q%% *}
+  log "$name: template built in $setup_s s ($db_mb MB): $template_counts"
+  log "$name: the list should give: $(qualify_expect_words "$expect")"
+  log "$name: baseline $baseline_pragmas; join plan: $baseline_plan"
+
+  local -a base_s=() base_kib=() base_cpu=() dry_s=() dry_kib=() dry_cpu=() app_s=() app_kib=() app_cpu=()
+  local run got base_state=""
+  local -a qcmd=(qualify "$list" --by email --campaign "$QUALIFY_CAMPAIGN")
+  for ((run = 1; run <= BENCH_RUNS; run++)); do
+    # Baseline: a fresh copy, then one timed sqlite3 process.
+    import_copy "$template" "$db"
+    timed "$name-baseline-$run" sqlite3 "$db" 'CREATE TEMP TABLE list_csv (value TEXT);' \
+      ".import --csv --schema temp '$list' list_csv" "$(qualify_baseline_sql "$QUALIFY_SQLITE_NOW")"
+    base_s+=("$TIMED_S")
+    base_kib+=("$TIMED_KIB")
+    base_cpu+=("$TIMED_CPU")
+    got=$(sqlite3 "$db" "SELECT count(*) FROM status_changes WHERE source = 'qualify_upload';")
+    if [ "$got" != "$want_q" ]; then
+      head -n 20 "$OUT/runs/$name-baseline-$run.err" >&2
+      die "$name: baseline run $run qualified $got referrals, expected $want_q"
+    fi
+    base_state=$(sqlite3 "$db" "$QUALIFY_STATE_SQL")
+    fresh_db "$db"
+    log "$name: run $run/$BENCH_RUNS baseline  ${base_s[-1]} s  cpu ${base_cpu[-1]} s  $(mib "${base_kib[-1]}") MB  (load $(loadavg))"
+
+    # reftrack dry run: a fresh copy; it must report the list's figures and change nothing.
+    import_copy "$template" "$db"
+    timed "$name-dry-run-$run" "$REFTRACK" --db "$db" "${qcmd[@]}" --dry-run --json
+    dry_s+=("$TIMED_S")
+    dry_kib+=("$TIMED_KIB")
+    dry_cpu+=("$TIMED_CPU")
+    qualify_check_report "$name-dry-run" "$run" false "$expect"
+    local dry_q=$QUALIFY_REPORTED
+    got=$(sqlite3 "$db" "$QUALIFY_STATE_SQL")
+    [ "$got" = "$template_state" ] ||
+      die "$name: dry run $run changed the database: \"$got\", was \"$template_state\""
+    fresh_db "$db"
+    log "$name: run $run/$BENCH_RUNS dry run   ${dry_s[-1]} s  cpu ${dry_cpu[-1]} s  $(mib "${dry_kib[-1]}") MB  (load $(loadavg))"
+
+    # reftrack apply: a fresh copy; the same figures, and the database must end as
+    # the baseline's: the same referrals in each status, as many history rows.
+    import_copy "$template" "$db"
+    timed "$name-apply-$run" "$REFTRACK" --db "$db" "${qcmd[@]}" --json
+    app_s+=("$TIMED_S")
+    app_kib+=("$TIMED_KIB")
+    app_cpu+=("$TIMED_CPU")
+    qualify_check_report "$name-apply" "$run" true "$expect"
+    [ "$QUALIFY_REPORTED" = "$dry_q" ] ||
+      die "$name: run $run: the dry run would qualify $dry_q, the apply qualified $QUALIFY_REPORTED"
+    got=$(sqlite3 "$db" "$QUALIFY_STATE_SQL")
+    [ "$got" = "$base_state" ] ||
+      die "$name: after apply run $run the database is \"$got\"; after the baseline \"$base_state\" (before: \"$template_state\")"
+    if [ "$BENCH_KEEP" != 1 ] || [ "$run" -lt "$BENCH_RUNS" ]; then fresh_db "$db"; fi
+    log "$name: run $run/$BENCH_RUNS apply     ${app_s[-1]} s  cpu ${app_cpu[-1]} s  $(mib "${app_kib[-1]}") MB  (load $(loadavg))"
+  done
+  [ "$BENCH_KEEP" = 1 ] || fresh_db "$template"
+
+  local base_med dry_med app_med base_cpu_med dry_cpu_med app_cpu_med
+  local dry_r app_r dry_cpu_r app_cpu_r base_peak dry_peak app_peak ref_peak
+  base_med=$(median "${base_s[@]}")
+  dry_med=$(median "${dry_s[@]}")
+  app_med=$(median "${app_s[@]}")
+  base_cpu_med=$(median "${base_cpu[@]}")
+  dry_cpu_med=$(median "${dry_cpu[@]}")
+  app_cpu_med=$(median "${app_cpu[@]}")
+  dry_r=$(ratio "$dry_med" "$base_med")
+  app_r=$(ratio "$app_med" "$base_med")
+  dry_cpu_r=$(ratio "$dry_cpu_med" "$base_cpu_med")
+  app_cpu_r=$(ratio "$app_cpu_med" "$base_cpu_med")
+  base_peak=$(mib "$(max "${base_kib[@]}")")
+  dry_peak=$(mib "$(max "${dry_kib[@]}")")
+  app_peak=$(mib "$(max "${app_kib[@]}")")
+  ref_peak=$(mib "$(max "${dry_kib[@]}" "${app_kib[@]}")")
+
+  local dry_verdict app_verdict mem_verdict
+  dry_verdict=$(target_verdict "$dry_r" 0.2)
+  app_verdict=$(target_verdict "$app_r" 0.35)
+  mem_verdict=$(target_verdict "$ref_peak" 250)
+  local all_met=false
+  if [ "$dry_verdict" = "meets target" ] && [ "$app_verdict" = "meets target" ] &&
+    [ "$mem_verdict" = "meets target" ]; then all_met=true; fi
+
+  local title
+  title="qualify by upload ($(human "$rows") lines)"
+  {
+    echo
+    echo "$title, $BENCH_RUNS runs, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    printf '  %-36s %9s %9s %9s  %s\n' "" "median s" "cpu s" "peak MB" "runs (wall s)"
+    printf '  %-36s %9s %9s %9s  %s\n' "baseline (sqlite3 .import + SQL)" "$base_med" \
+      "$base_cpu_med" "$base_peak" "${base_s[*]}"
+    printf '  %-36s %9s %9s %9s  %s\n' "reftrack qualify --dry-run" "$dry_med" "$dry_cpu_med" \
+      "$dry_peak" "${dry_s[*]}"
+    printf '  %-36s %9s %9s %9s  %s\n' "reftrack qualify" "$app_med" "$app_cpu_med" \
+      "$app_peak" "${app_s[*]}"
+    printf '  %-36s %9s %9s  (target <= 0.2x on wall time: %s)\n' "ratio dry run / baseline" \
+      "${dry_r}x" "${dry_cpu_r}x" "$dry_verdict"
+    printf '  %-36s %9s %9s  (target <= 0.35x on wall time: %s)\n' "ratio apply / baseline" \
+      "${app_r}x" "${app_cpu_r}x" "$app_verdict"
+    printf '  %-36s %9s  (target <= 250 MB: %s)\n' "reftrack peak memory" "$ref_peak MB" "$mem_verdict"
+    echo
+  }
+
+  local l_lines l_rec l_matched l_qual l_na
+  read -r l_lines l_rec l_matched l_qual l_na <<<"$expect"
+  local baseline_sql_line
+  baseline_sql_line=$(qualify_baseline_sql "$QUALIFY_SQLITE_NOW" | paste -sd' ' | tr -s ' ')
+  cat >"$OUT/fragments/$name.json.new" <<EOF
+{
+  "title": $(json_str "$title"),
+  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "commit": $(json_str "$COMMIT"),
+  "rows": $rows,
+  "referrals": $rows,
+  "runs": $BENCH_RUNS,
+  "members": $BENCH_MEMBERS,
+  "campaigns": 1,
+  "csv_mb": $QUALIFY_LIST_MB,
+  "datagen": $(json_str "$QUALIFY_DATAGEN_CMD"),
+  "datagen_s": $QUALIFY_DATAGEN_S,
+  "status_mix": $(json_str "$QUALIFY_MIX_TEXT"),
+  "template_statuses": $(json_str "$template_counts"),
+  "template_db_mb": $db_mb,
+  "template_setup_s": $setup_s,
+  "expected": {"lines": $l_lines, "recognized": $l_rec, "matched": $l_matched, "qualified": $l_qual,
+    "already_qualified": $((l_matched - l_qual - l_na)), "not_allowed": $l_na, "unmatched": $((l_rec - l_matched))},
+  "baseline": {
+    "command": $(json_str "sqlite3 DB \"CREATE TEMP TABLE list_csv (value TEXT);\" \".import --csv --schema temp qualify.csv list_csv\" \"$baseline_sql_line\""),
+    "pragmas": $(json_str "$baseline_pragmas"),
+    "join_plan": $(json_str "$baseline_plan"),
+    "wall_s": $(json_list "${base_s[@]}"),
+    "peak_rss_kib": $(json_list "${base_kib[@]}"),
+    "median_s": $base_med,
+    "cpu_s": $(json_list "${base_cpu[@]}"),
+    "median_cpu_s": $base_cpu_med,
+    "peak_mb": $base_peak
+  },
+  "dry_run": {
+    "command": $(json_str "reftrack --db DB qualify qualify.csv --by email --campaign \"$QUALIFY_CAMPAIGN\" --dry-run --json"),
+    "wall_s": $(json_list "${dry_s[@]}"),
+    "peak_rss_kib": $(json_list "${dry_kib[@]}"),
+    "median_s": $dry_med,
+    "cpu_s": $(json_list "${dry_cpu[@]}"),
+    "median_cpu_s": $dry_cpu_med,
+    "peak_mb": $dry_peak
+  },
+  "apply": {
+    "command": $(json_str "reftrack --db DB qualify qualify.csv --by email --campaign \"$QUALIFY_CAMPAIGN\" --json"),
+    "wall_s": $(json_list "${app_s[@]}"),
+    "peak_rss_kib": $(json_list "${app_kib[@]}"),
+    "median_s": $app_med,
+    "cpu_s": $(json_list "${app_cpu[@]}"),
+    "median_cpu_s": $app_cpu_med,
+    "peak_mb": $app_peak
+  },
+  "dry_run_ratio": $(json_num "$dry_r"),
+  "dry_run_cpu_ratio": $(json_num "$dry_cpu_r"),
+  "apply_ratio": $(json_num "$app_r"),
+  "apply_cpu_ratio": $(json_num "$app_cpu_r"),
+  "target_dry_run_ratio": 0.2,
+  "target_apply_ratio": 0.35,
+  "target_peak_mb": 250,
+  "peak_mb": $ref_peak,
+  "meets_target": $all_met,
+  "nproc": $NPROC,
+  "ram_gib": $RAM_GIB,
+  "sqlite3_version": $(json_str "$SQLITE_VERSION")
+}
+EOF
+
+  local repro="BENCH_ONLY=$name BENCH_ROWS=$rows BENCH_RUNS=$BENCH_RUNS" repro_note=""
+  if [ "$BENCH_MEMBERS" != 10000 ]; then repro="$repro BENCH_MEMBERS=$BENCH_MEMBERS"; fi
+  if [ "$rows" = 1000000 ] && [ "$BENCH_RUNS" = 3 ] && [ "$BENCH_MEMBERS" = 10000 ]; then
+    repro_note=" (the defaults: \`BENCH_ONLY=$name make bench\` does the same)"
+  fi
+  cat >"$OUT/fragments/$name.md.new" <<EOF
+## $title
+
+Qualify by upload (SPEC §4.2) of a headerless list of $rows emails ($QUALIFY_LIST_MB MB),
+70% of them emails of existing referrals in mixed case, 30% unknown, against
+$rows referrals: reftrack's \`qualify --dry-run\` (the estimate) and \`qualify\`,
+each compared with the sqlite3 command-line shell importing the list into a
+temporary table, picking the referrals to qualify with one join, and writing
+their history and new status with one INSERT and one UPDATE.
+
+| | median wall time | runs (wall s) | median CPU time | peak memory |
+|---|---:|---|---:|---:|
+| baseline: \`sqlite3 .import\` + join + INSERT + UPDATE | $base_med s | ${base_s[*]} | $base_cpu_med s | $base_peak MB |
+| reftrack: \`qualify --dry-run\` | $dry_med s | ${dry_s[*]} | $dry_cpu_med s | $dry_peak MB |
+| reftrack: \`qualify\` | $app_med s | ${app_s[*]} | $app_cpu_med s | $app_peak MB |
+| **ratio dry run / baseline** | **${dry_r}x** | target ≤ 0.2x: $(verdict_mark "$dry_verdict") | ${dry_cpu_r}x | |
+| **ratio apply / baseline** | **${app_r}x** | target ≤ 0.35x: $(verdict_mark "$app_verdict") | ${app_cpu_r}x | |
+| **reftrack peak memory** | | target ≤ 250 MB: $(verdict_mark "$mem_verdict") | | **$ref_peak MB** |
+
+Measured $(date -u +%Y-%m-%d) at commit \`$COMMIT\` ($BUILD_TYPE build) on $NPROC CPUs
+($CPU_MODEL), $RAM_GIB GiB RAM, $OS, sqlite3 $SQLITE_VERSION; median of $BENCH_RUNS runs.
+The issue measured this baseline at about 7.5 s for 1M lines on a 2-CPU machine of
+this kind; against that figure, the dry run would be $(ratio "$dry_med" 7.5)x and the apply
+$(ratio "$app_med" 7.5)x (meaningful for 1M lines only).
+
+Reproduce: \`$repro make bench\`$repro_note;
+\`BENCH_ONLY=$name BENCH_ROWS=100000 make bench\` gives a quick look.
+\`bench/run.sh BUILD_DIR\` runs the benchmarks without rebuilding.
+
+What is measured:
+
+- **Referrals**: \`reftrack_datagen referrals --rows $rows --campaigns 1 --members
+  $BENCH_MEMBERS\` (the generator and seed of the referral load benchmark, but every
+  referral in "$QUALIFY_CAMPAIGN"): one campaign, so that the list, matched by email
+  within the campaign chosen with \`--campaign\`, is checked against all $rows
+  referrals and its known emails all match. (With the three campaigns of the
+  other benchmarks, the chosen campaign would hold a third of the referrals, and
+  70% of $rows lines would name each of them about twice.)
+- **List**: \`$QUALIFY_DATAGEN_CMD\` (fixed seed): one email a line, no header, in
+  random order; about 70% are the emails of referrals of "$QUALIFY_CAMPAIGN",
+  rebuilt from the same (seed, row) functions as the referrals, nearly all
+  distinct (3% of them repeat a referral drawn at random, so a few referrals are
+  listed twice); 30% are well-formed emails that no referral has
+  (\`…@example.org\`); every line in random mixed case, 10% with spaces around
+  it, so only a trimmed, case-insensitive match finds them. Counted with plain
+  SQL on the template, the list holds $(qualify_expect_words "$expect"); both
+  sides must qualify exactly $l_qual referrals.
+- **Database**: built once, untimed, as the referral load benchmark's reftrack side
+  builds it (\`campaign add\`, \`member load\`, \`referral load\`: $rows
+  referrals), then given a mix of statuses by plain SQL on the file (set-up only,
+  with the history rows each change would have written), by id: $QUALIFY_MIX_TEXT
+  ($template_counts); $db_mb MB after a WAL checkpoint, $setup_s s to build.
+  Before every timed command, on either side, the file is copied afresh and the
+  copy flushed to disk (\`sync\`); all three start from the same bytes, warm in the
+  page cache.
+- **Baseline**: one timed sqlite3 process on the copy, with the shell's defaults
+  ($baseline_pragmas; WAL is the file's own journal mode, set by reftrack):
+  \`CREATE TEMP TABLE list_csv (value TEXT)\`, \`.import --csv --schema temp
+  qualify.csv list_csv\` (a bare table, no index), then in one transaction:
+  \`CREATE TEMP TABLE hits AS SELECT r.id, r.status FROM (SELECT DISTINCT
+  lower(trim(value)) AS email FROM list_csv) l JOIN referrals r ON r.email =
+  l.email WHERE r.campaign_id = (SELECT id FROM campaigns WHERE name =
+  '$QUALIFY_CAMPAIGN') AND r.qualified_at IS NULL AND r.status IN ('pending',
+  'denied')\` (plan: $baseline_plan), \`INSERT INTO status_changes (referral_id,
+  from_status, to_status, at, source) SELECT id, status, 'qualified', <now>,
+  'qualify_upload' FROM hits\`, \`UPDATE referrals SET status = 'qualified',
+  qualified_at = <now>, status_changed_at = <now> WHERE id IN (SELECT id FROM
+  hits)\`, with \`<now>\` the ISO 8601 text reftrack stores. It validates nothing,
+  counts nothing, records no upload and reports nothing. Checked afterwards,
+  untimed: $l_qual history rows of source qualify_upload.
+- **reftrack dry run**: \`reftrack --db DB qualify qualify.csv --by email
+  --campaign "$QUALIFY_CAMPAIGN" --dry-run --json\` on its own copy: reads and
+  normalizes the list, matches its distinct values and reports the estimate,
+  changing nothing. Checked: its JSON holds exactly the counts above
+  (not_recognized = 0, recognized = matched + unmatched, matched = qualified +
+  already_qualified + not_allowed), applied = false, and the database is
+  unchanged.
+- **reftrack apply**: \`reftrack --db DB qualify qualify.csv --by email --campaign
+  "$QUALIFY_CAMPAIGN" --json\` on its own copy: the same, then in one transaction
+  every referral to qualify qualified with one history row each, and the upload
+  recorded. Checked: the same counts with applied = true and an upload_id, the
+  same \`qualified\` as the dry run, and a database that ends as the baseline's:
+  the same referrals (count and sum of ids) in each status, $l_qual more history
+  rows, all of source qualify_upload.
+- **Timing**: \`/usr/bin/time -f '%e %M %U %S'\` around the timed command only;
+  each run does baseline, dry run and apply in turn to share the machine's noise.
+  The ratio targets apply to median wall times; the memory target to the largest
+  peak resident memory of any dry run or apply.
+EOF
+  write_fragment 40 "$name"
+}
+
+# ---------------------------------------------------------------------------
+# Benchmark: qualify by upload on PostgreSQL
+#
+# The data of qualify, on the server of REFTRACK_TEST_POSTGRES_URL: a template
+# database loaded by reftrack and mixed by the same SQL, copied (CREATE DATABASE
+# ... TEMPLATE, untimed) for every timed command: psql's \copy of the list into a
+# temporary table plus the baseline's SQL, reftrack's `qualify --dry-run`, then
+# `qualify`. Server CPU measured as in referral_load_postgres.
+
+# pg_copy_database TEMPLATE DB: DB afresh as a file copy of TEMPLATE, then a
+# checkpoint, so that nothing of the copy is flushed during the timed command.
+pg_copy_database() {
+  psql_admin "DROP DATABASE IF EXISTS $2" "CREATE DATABASE $2 TEMPLATE $1 STRATEGY FILE_COPY" CHECKPOINT
+}
+
+# pg_server_cpu_since PID CPU: the server's CPU seconds since pg_server_cpu gave CPU,
+# once the backend of the command just timed has exited.
+pg_server_cpu_since() {
+  sleep 0.5
+  awk -v a="$2" -v b="$(pg_server_cpu "$1")" 'BEGIN {printf "%.2f", b - a}'
+}
+
+bench_qualify_postgres() {
+  local name=qualify_postgres
+  local rows=$BENCH_ROWS
+  local server=${REFTRACK_TEST_POSTGRES_URL%/*}
+  local tdb=reftrack_bench_qualify_template db=reftrack_bench_qualify
+  export PGOPTIONS="-c client_min_messages=warning"
+
+  qualify_data "$name"
+  local list=$QUALIFY_LIST
+
+  local pg_version pm settings
+  pg_version=$(psql -X -A -t -q "$REFTRACK_TEST_POSTGRES_URL" -c 'SHOW server_version')
+  settings=$(psql -X -A -t -q -F= "$REFTRACK_TEST_POSTGRES_URL" -c "SELECT name, current_setting(name)
+    FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes',
+      'shared_buffers', 'max_wal_size', 'wal_level') ORDER BY name" | paste -sd' ' | sed 's/ /, /g')
+  pm=$(pg_postmaster_pid)
+  if [ -z "$pm" ]; then log "$name: the server is not on this machine; its CPU time is not measured"; fi
+  log "$name: PostgreSQL $pg_version, $settings"
+
+  # The template, once, untimed: reftrack loads it, the same SQL as qualify's mixes
+  # the statuses, then VACUUM ANALYZE, as autovacuum would leave a database at rest.
+  log "$name: building the template database ($rows referrals in \"$QUALIFY_CAMPAIGN\")"
+  local setup_start setup_s
+  setup_start=$(date +%s.%N)
+  psql_admin "DROP DATABASE IF EXISTS $db" "DROP DATABASE IF EXISTS $tdb" "CREATE DATABASE $tdb"
+  "$REFTRACK" --db "$server/$tdb" campaign add "$QUALIFY_CAMPAIGN" >/dev/null
+  "$REFTRACK" --db "$server/$tdb" member load "$QUALIFY_REFERRALS/members.csv" >"$OUT/runs/$name-members.out"
+  "$REFTRACK" --db "$server/$tdb" referral load "$QUALIFY_REFERRALS/referrals.csv" --json >"$OUT/runs/$name-referrals.out"
+  local created
+  created=$(json_int "$OUT/runs/$name-referrals.out" created)
+  [ "$created" = "$rows" ] || die "$name: the template's referral load created ${created:-?} referrals, expected $rows"
+  psql -X -q -v ON_ERROR_STOP=1 "$server/$tdb" \
+    -c "$(qualify_mix_sql "'$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)'::timestamptz")" -c 'VACUUM ANALYZE' >/dev/null
+  setup_s=$(awk -v a="$setup_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
+  local template_counts template_state db_mb expect
+  template_counts=$(psql -X -A -t -q "$server/$tdb" -c \
+    "SELECT string_agg(status || ' ' || n, ' ' ORDER BY status) FROM (SELECT status, count(*) AS n FROM referrals GROUP BY status) t")
+  template_state=$(psql -X -A -t -q "$server/$tdb" -c "$QUALIFY_STATE_SQL_PG")
+  db_mb=$(psql -X -A -t -q "$server/$tdb" -c "SELECT round(pg_database_size(current_database()) / 1e6, 1)")
+  expect=$(psql -X -A -t -q -F' ' -v ON_ERROR_STOP=1 "$server/$tdb" -c 'CREATE TEMP TABLE list_csv (value text)' \
+    -c "\\copy list_csv FROM '$list' WITH (FORMAT csv)" -c "$QUALIFY_EXPECT_SQL")
+  [[ $expect =~ ^[0-9]+( [0-9]+){4}$ ]] || die "$name: could not count the list's expected figures: \"$expect\""
+  [ "${expect%% *}" = "$rows" ] || die "$name: the list has ${expect%% *} non-blank lines, expected $rows"
+  local want_q=${expect#* * * }
+  want_q=${want_q%% *}
+  log "$name: template built in $setup_s s ($db_mb MB): $template_counts"
+  log "$name: the list should give: $(qualify_expect_words "$expect")"
+
+  local -a base_s=() base_kib=() base_cpu=() base_srv=() dry_s=() dry_kib=() dry_cpu=() dry_srv=()
+  local -a app_s=() app_kib=() app_cpu=() app_srv=()
+  local run got base_state="" s0
+  local -a qcmd=(qualify "$list" --by email --campaign "$QUALIFY_CAMPAIGN")
+  for ((run = 1; run <= BENCH_RUNS; run++)); do
+    # Baseline: one timed psql session: the temporary table, \copy, the SQL.
+    pg_copy_database "$tdb" "$db"
+    [ -z "$pm" ] || s0=$(pg_server_cpu "$pm")
+    timed "$name-baseline-$run" psql -X -q -v ON_ERROR_STOP=1 "$server/$db" \
+      -c 'CREATE TEMP TABLE list_csv (value text)' \
+      -c "\\copy list_csv FROM '$list' WITH (FORMAT csv)" \
+      -c "$(qualify_baseline_sql "$QUALIFY_PG_NOW")"
+    base_s+=("$TIMED_S")
+    base_kib+=("$TIMED_KIB")
+    base_cpu+=("$TIMED_CPU")
+    [ -z "$pm" ] || base_srv+=("$(pg_server_cpu_since "$pm" "$s0")")
+    got=$(psql -X -A -t -q "$server/$db" -c "SELECT count(*) FROM status_changes WHERE source = 'qualify_upload'")
+    if [ "$got" != "$want_q" ]; then
+      head -n 20 "$OUT/runs/$name-baseline-$run.err" >&2
+      die "$name: baseline run $run qualified $got referrals, expected $want_q"
+    fi
+    base_state=$(psql -X -A -t -q "$server/$db" -c "$QUALIFY_STATE_SQL_PG")
+    log "$name: run $run/$BENCH_RUNS baseline  ${base_s[-1]} s  client cpu ${base_cpu[-1]} s  server cpu $([ -n "$pm" ] && echo "${base_srv[-1]} s" || echo n/a)  $(mib "${base_kib[-1]}") MB  (load $(loadavg))"
+
+    pg_copy_database "$tdb" "$db"
+    [ -z "$pm" ] || s0=$(pg_server_cpu "$pm")
+    timed "$name-dry-run-$run" "$REFTRACK" --db "$server/$db" "${qcmd[@]}" --dry-run --json
+    dry_s+=("$TIMED_S")
+    dry_kib+=("$TIMED_KIB")
+    dry_cpu+=("$TIMED_CPU")
+    [ -z "$pm" ] || dry_srv+=("$(pg_server_cpu_since "$pm" "$s0")")
+    qualify_check_report "$name-dry-run" "$run" false "$expect"
+    local dry_q=$QUALIFY_REPORTED
+    got=$(psql -X -A -t -q "$server/$db" -c "$QUALIFY_STATE_SQL_PG")
+    [ "$got" = "$template_state" ] ||
+      die "$name: dry run $run changed the database: \"$got\", was \"$template_state\""
+    log "$name: run $run/$BENCH_RUNS dry run   ${dry_s[-1]} s  client cpu ${dry_cpu[-1]} s  server cpu $([ -n "$pm" ] && echo "${dry_srv[-1]} s" || echo n/a)  $(mib "${dry_kib[-1]}") MB  (load $(loadavg))"
+
+    pg_copy_database "$tdb" "$db"
+    [ -z "$pm" ] || s0=$(pg_server_cpu "$pm")
+    timed "$name-apply-$run" "$REFTRACK" --db "$server/$db" "${qcmd[@]}" --json
+    app_s+=("$TIMED_S")
+    app_kib+=("$TIMED_KIB")
+    app_cpu+=("$TIMED_CPU")
+    [ -z "$pm" ] || app_srv+=("$(pg_server_cpu_since "$pm" "$s0")")
+    qualify_check_report "$name-apply" "$run" true "$expect"
+    [ "$QUALIFY_REPORTED" = "$dry_q" ] ||
+      die "$name: run $run: the dry run would qualify $dry_q, the apply qualified $QUALIFY_REPORTED"
+    got=$(psql -X -A -t -q "$server/$db" -c "$QUALIFY_STATE_SQL_PG")
+    [ "$got" = "$base_state" ] ||
+      die "$name: after apply run $run the database is \"$got\"; after the baseline \"$base_state\" (before: \"$template_state\")"
+    log "$name: run $run/$BENCH_RUNS apply     ${app_s[-1]} s  client cpu ${app_cpu[-1]} s  server cpu $([ -n "$pm" ] && echo "${app_srv[-1]} s" || echo n/a)  $(mib "${app_kib[-1]}") MB  (load $(loadavg))"
+  done
+  if [ "$BENCH_KEEP" != 1 ]; then psql_admin "DROP DATABASE IF EXISTS $db" "DROP DATABASE IF EXISTS $tdb"; fi
+
+  local base_med dry_med app_med base_cpu_med dry_cpu_med app_cpu_med dry_r app_r
+  local base_srv_med=n/a dry_srv_med=n/a app_srv_med=n/a dry_srv_r=n/a app_srv_r=n/a
+  local base_peak dry_peak app_peak ref_peak
+  base_med=$(median "${base_s[@]}")
+  dry_med=$(median "${dry_s[@]}")
+  app_med=$(median "${app_s[@]}")
+  base_cpu_med=$(median "${base_cpu[@]}")
+  dry_cpu_med=$(median "${dry_cpu[@]}")
+  app_cpu_med=$(median "${app_cpu[@]}")
+  dry_r=$(ratio "$dry_med" "$base_med")
+  app_r=$(ratio "$app_med" "$base_med")
+  if [ -n "$pm" ]; then
+    base_srv_med=$(median "${base_srv[@]}")
+    dry_srv_med=$(median "${dry_srv[@]}")
+    app_srv_med=$(median "${app_srv[@]}")
+    dry_srv_r=$(ratio "$dry_srv_med" "$base_srv_med")
+    app_srv_r=$(ratio "$app_srv_med" "$base_srv_med")
+  fi
+  base_peak=$(mib "$(max "${base_kib[@]}")")
+  dry_peak=$(mib "$(max "${dry_kib[@]}")")
+  app_peak=$(mib "$(max "${app_kib[@]}")")
+  ref_peak=$(mib "$(max "${dry_kib[@]}" "${app_kib[@]}")")
+  local app_verdict
+  app_verdict=$(target_verdict "$app_r" 1.0)
+
+  local title
+  title="qualify by upload on PostgreSQL ($(human "$rows") lines)"
+  {
+    echo
+    echo "$title, $BENCH_RUNS runs, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    printf '  %-32s %9s %11s %11s %9s  %s\n' "" "median s" "client cpu" "server cpu" "peak MB" "runs (wall s)"
+    printf '  %-32s %9s %11s %11s %9s  %s\n' "baseline (psql \\copy + SQL)" "$base_med" "$base_cpu_med" \
+      "$base_srv_med" "$base_peak" "${base_s[*]}"
+    printf '  %-32s %9s %11s %11s %9s  %s\n' "reftrack qualify --dry-run" "$dry_med" "$dry_cpu_med" \
+      "$dry_srv_med" "$dry_peak" "${dry_s[*]}"
+    printf '  %-32s %9s %11s %11s %9s  %s\n' "reftrack qualify" "$app_med" "$app_cpu_med" \
+      "$app_srv_med" "$app_peak" "${app_s[*]}"
+    printf '  %-32s %9s %11s %11s  (no target)\n' "ratio dry run / baseline" "${dry_r}x" "" "${dry_srv_r}x"
+    printf '  %-32s %9s %11s %11s  (target <= 1.0x on wall time: %s)\n' "ratio apply / baseline" \
+      "${app_r}x" "" "${app_srv_r}x" "$app_verdict"
+    echo
+  }
+
+  local l_lines l_rec l_matched l_qual l_na
+  read -r l_lines l_rec l_matched l_qual l_na <<<"$expect"
+  local baseline_sql_line
+  baseline_sql_line=$(qualify_baseline_sql "$QUALIFY_PG_NOW" | paste -sd' ' | tr -s ' ')
+  cat >"$OUT/fragments/$name.json.new" <<EOF
+{
+  "title": $(json_str "$title"),
+  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "commit": $(json_str "$COMMIT"),
+  "rows": $rows,
+  "referrals": $rows,
+  "runs": $BENCH_RUNS,
+  "members": $BENCH_MEMBERS,
+  "campaigns": 1,
+  "csv_mb": $QUALIFY_LIST_MB,
+  "datagen": $(json_str "$QUALIFY_DATAGEN_CMD"),
+  "status_mix": $(json_str "$QUALIFY_MIX_TEXT"),
+  "template_statuses": $(json_str "$template_counts"),
+  "template_db_mb": $db_mb,
+  "template_setup_s": $setup_s,
+  "expected": {"lines": $l_lines, "recognized": $l_rec, "matched": $l_matched, "qualified": $l_qual,
+    "already_qualified": $((l_matched - l_qual - l_na)), "not_allowed": $l_na, "unmatched": $((l_rec - l_matched))},
+  "postgresql_version": $(json_str "$pg_version"),
+  "server_settings": $(json_str "$settings"),
+  "server_cpu_measured": $([ -n "$pm" ] && echo true || echo false),
+  "baseline": {
+    "command": $(json_str "psql DB -c \"CREATE TEMP TABLE list_csv (value text)\" -c \"\\copy list_csv FROM 'qualify.csv' WITH (FORMAT csv)\" -c \"$baseline_sql_line\""),
+    "wall_s": $(json_list "${base_s[@]}"),
+    "peak_rss_kib": $(json_list "${base_kib[@]}"),
+    "median_s": $base_med,
+    "cpu_s": $(json_list "${base_cpu[@]}"),
+    "median_cpu_s": $base_cpu_med,
+    "server_cpu_s": $(json_list_or_null "${base_srv[@]}"),
+    "median_server_cpu_s": $(json_num "$base_srv_med"),
+    "peak_mb": $base_peak
+  },
+  "dry_run": {
+    "command": $(json_str "reftrack --db postgresql://.../DB qualify qualify.csv --by email --campaign \"$QUALIFY_CAMPAIGN\" --dry-run --json"),
+    "wall_s": $(json_list "${dry_s[@]}"),
+    "peak_rss_kib": $(json_list "${dry_kib[@]}"),
+    "median_s": $dry_med,
+    "cpu_s": $(json_list "${dry_cpu[@]}"),
+    "median_cpu_s": $dry_cpu_med,
+    "server_cpu_s": $(json_list_or_null "${dry_srv[@]}"),
+    "median_server_cpu_s": $(json_num "$dry_srv_med"),
+    "peak_mb": $dry_peak
+  },
+  "apply": {
+    "command": $(json_str "reftrack --db postgresql://.../DB qualify qualify.csv --by email --campaign \"$QUALIFY_CAMPAIGN\" --json"),
+    "wall_s": $(json_list "${app_s[@]}"),
+    "peak_rss_kib": $(json_list "${app_kib[@]}"),
+    "median_s": $app_med,
+    "cpu_s": $(json_list "${app_cpu[@]}"),
+    "median_cpu_s": $app_cpu_med,
+    "server_cpu_s": $(json_list_or_null "${app_srv[@]}"),
+    "median_server_cpu_s": $(json_num "$app_srv_med"),
+    "peak_mb": $app_peak
+  },
+  "dry_run_ratio": $(json_num "$dry_r"),
+  "apply_ratio": $(json_num "$app_r"),
+  "dry_run_server_cpu_ratio": $(json_num "$dry_srv_r"),
+  "apply_server_cpu_ratio": $(json_num "$app_srv_r"),
+  "target_apply_ratio": 1.0,
+  "peak_mb": $ref_peak,
+  "meets_target": $([ "$app_verdict" = "meets target" ] && echo true || echo false),
+  "nproc": $NPROC,
+  "ram_gib": $RAM_GIB
+}
+EOF
+
+  local repro="BENCH_ONLY=$name BENCH_ROWS=$rows BENCH_RUNS=$BENCH_RUNS" repro_note=""
+  if [ "$BENCH_MEMBERS" != 10000 ]; then repro="$repro BENCH_MEMBERS=$BENCH_MEMBERS"; fi
+  if [ "$rows" = 1000000 ] && [ "$BENCH_RUNS" = 3 ] && [ "$BENCH_MEMBERS" = 10000 ]; then
+    repro_note=" (the defaults: \`BENCH_ONLY=$name make bench\` does the same)"
+  fi
+  local srv_unit=" s"
+  [ -n "$pm" ] || srv_unit=""
+  local dry_srv_cell="" app_srv_cell=""
+  if [ -n "$pm" ]; then dry_srv_cell="${dry_srv_r}x" app_srv_cell="${app_srv_r}x"; fi
+  cat >"$OUT/fragments/$name.md.new" <<EOF
+## $title
+
+The list and referrals of the qualify benchmark above ($rows lines, $QUALIFY_LIST_MB MB,
+against $rows referrals with the same status mix) on PostgreSQL $pg_version:
+reftrack's \`qualify --dry-run\` and \`qualify\`, each compared with psql's
+\`\\copy\` of the list into a temporary table plus the same join, INSERT and
+UPDATE.
+
+| | median wall time | runs (wall s) | median client CPU | median server CPU | client peak memory |
+|---|---:|---|---:|---:|---:|
+| baseline: \`psql \\copy\` + join + INSERT + UPDATE | $base_med s | ${base_s[*]} | $base_cpu_med s | $base_srv_med$srv_unit | $base_peak MB |
+| reftrack: \`qualify --dry-run\` | $dry_med s | ${dry_s[*]} | $dry_cpu_med s | $dry_srv_med$srv_unit | $dry_peak MB |
+| reftrack: \`qualify\` | $app_med s | ${app_s[*]} | $app_cpu_med s | $app_srv_med$srv_unit | $app_peak MB |
+| **ratio dry run / baseline** | **${dry_r}x** | no target | | $dry_srv_cell | |
+| **ratio apply / baseline** | **${app_r}x** | target ≤ 1.0x: $(verdict_mark "$app_verdict") | | $app_srv_cell | |
+
+Measured $(date -u +%Y-%m-%d) at commit \`$COMMIT\` ($BUILD_TYPE build) on $NPROC CPUs
+($CPU_MODEL), $RAM_GIB GiB RAM, $OS, PostgreSQL $pg_version on the same machine;
+median of $BENCH_RUNS runs.
+
+Reproduce: \`$repro make bench\`$repro_note. \`bench/run.sh\` starts the throwaway
+server itself (\`scripts/with-postgres.sh\`) unless REFTRACK_TEST_POSTGRES_URL
+names one.
+
+What is measured:
+
+- **Server**: the throwaway cluster of the referral load benchmark on PostgreSQL
+  (durability off, otherwise defaults); as measured: $settings.
+- **Data**: the referrals (\`reftrack_datagen referrals --rows $rows --campaigns 1
+  --members $BENCH_MEMBERS\`) and list (\`$QUALIFY_DATAGEN_CMD\`) of the qualify
+  benchmark above. The list holds $(qualify_expect_words "$expect").
+- **Database**: a template database built once, untimed: reftrack's \`campaign
+  add\`, \`member load\` and \`referral load\`, the qualify benchmark's status mix by
+  the same plain SQL ($template_counts, with their history rows), then \`VACUUM
+  ANALYZE\` (a database at rest, as autovacuum leaves it); $db_mb MB, $setup_s s
+  to build. Before every timed command, on either side, untimed: \`CREATE
+  DATABASE … TEMPLATE … STRATEGY FILE_COPY\` (a fresh copy) and a \`CHECKPOINT\`.
+- **Baseline**: one timed psql session on the copy: \`CREATE TEMP TABLE list_csv
+  (value text)\`, \`\\copy list_csv FROM 'qualify.csv' WITH (FORMAT csv)\`, then the
+  SQL of the SQLite baseline in one transaction (\`CREATE TEMP TABLE hits AS\` the
+  join, \`INSERT INTO status_changes … SELECT\`, \`UPDATE referrals … WHERE id IN
+  (SELECT id FROM hits)\`), with \`now()\` as the time. Checked: $l_qual history
+  rows of source qualify_upload.
+- **reftrack**: \`reftrack --db postgresql://…/DB qualify qualify.csv --by email
+  --campaign "$QUALIFY_CAMPAIGN" [--dry-run] --json\`, each on its own copy, with
+  the checks of the SQLite benchmark: the exact counts and invariants in the
+  JSON, the dry run's \`qualified\` equal to the apply's, the dry run changing
+  nothing, and after the apply the same referrals in each status and as many
+  history rows as after the baseline.
+- **Timing**: \`/usr/bin/time\` around the client command only (wall seconds, the
+  client's user + system CPU and peak resident memory); **server CPU** is the
+  user + system CPU of all the cluster's processes over the command, read from
+  /proc. Runs do baseline, dry run and apply in turn. The target applies to the
+  ratio of median wall times of apply and baseline; the 250 MB memory target is
+  the SQLite section's, shown here for comparison: $ref_peak MB at most.
+EOF
+  write_fragment 50 "$name"
 }
 
 # ---------------------------------------------------------------------------
