@@ -49,5 +49,6 @@ void AddMemberCommands(CLI::App& app, Context& ctx);
 void AddReferralCommands(CLI::App& app, Context& ctx);
 void AddImportCommands(CLI::App& app, Context& ctx);
 void AddQualifyCommand(CLI::App& app, Context& ctx);
+void AddRewardCommandGroups(CLI::App& app, Context& ctx);
 
 }  // namespace reftrack::cli

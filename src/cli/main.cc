@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   AddReferralCommands(app, ctx);
   AddImportCommands(app, ctx);
   AddQualifyCommand(app, ctx);
+  AddRewardCommandGroups(app, ctx);
   RequireCommand(&app);
 
   try {

@@ -44,12 +44,20 @@ void PrintDetails(const ReferralDetails& d) {
   fmt::print("  denied         {}\n", TimeOrDash(r.denied_at));
   if (d.history.empty()) {
     fmt::print("  history        (no changes)\n");
-    return;
+  } else {
+    fmt::print("  history\n");
   }
-  fmt::print("  history\n");
   for (const StatusChange& c : d.history) {
     fmt::print("    {}  {:>9} -> {:<9} {:<14} {}\n", FormatTimestamp(c.at), StatusName(c.from),
                StatusName(c.to), SourceName(c.source), c.actor);
+  }
+  if (d.rewards.empty()) return;
+  fmt::print("  rewards\n");
+  for (const Reward& w : d.rewards) {
+    std::string what = w.amount ? fmt::format("{} {}", *w.amount, w.currency) : "";
+    if (!w.description.empty()) what += (what.empty() ? "" : ", ") + w.description;
+    fmt::print("    {}  to the {:<8} {:<24} {:<7} (rule {})\n", FormatTimestamp(w.issued_at),
+               RecipientName(w.recipient), what, RewardStateName(w.state), w.rule_id);
   }
 }
 
@@ -141,8 +149,7 @@ void AddReferralCommands(CLI::App& app, Context& ctx) {
   auto set_args = std::make_shared<KeyArgs>();
   CLI::App* set = group->add_subcommand("set-status", "change one referral's status");
   set->add_option("KEY", set_args->key, "ID, id:ID, external:X or email:E")->required();
-  set->add_option("STATUS", set_args->status, "pending, qualified, approved or denied")
-      ->required();
+  set->add_option("STATUS", set_args->status, "pending, qualified, approved or denied")->required();
   set->add_option("--campaign", set_args->campaign, "narrow the key to one campaign");
   set->callback([&ctx, set_args] {
     auto status = ParseStatus(set_args->status);

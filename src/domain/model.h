@@ -61,6 +61,7 @@ struct Referral {
 struct ReferralState {
   int64_t id = 0;
   int64_t campaign_id = 0;
+  std::optional<int64_t> referrer_id;
   Status status = Status::kPending;
   std::optional<Micros> qualified_at;
   std::optional<Micros> approved_at;

@@ -1,5 +1,6 @@
 #include "domain/normalize.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace reftrack {
@@ -24,6 +25,26 @@ std::string LowerAscii(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
+}
+
+std::string UpperAscii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+bool IsDecimalAmount(std::string_view s) {
+  size_t point = s.find('.');
+  std::string_view whole = s.substr(0, point);
+  std::string_view fraction = point == std::string_view::npos ? "" : s.substr(point + 1);
+  auto digits = [](std::string_view d) {
+    return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (whole.empty() || whole.size() > 12 || !digits(whole)) return false;
+  if (point == std::string_view::npos) return true;
+  return !fraction.empty() && fraction.size() <= 4 && digits(fraction);
 }
 
 std::string NormalizeEmail(std::string_view email) { return LowerAscii(Trim(email)); }

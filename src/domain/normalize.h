@@ -9,6 +9,9 @@ namespace reftrack {
 
 std::string_view Trim(std::string_view s);
 std::string LowerAscii(std::string_view s);
+std::string UpperAscii(std::string_view s);
+// Digits, with at most one point followed by one to four digits: "50", "49.99".
+bool IsDecimalAmount(std::string_view s);
 
 // Trimmed and lower-cased. Lower-casing is ASCII only: the domain part is
 // case-insensitive, and so is the local part in every mail system users meet.

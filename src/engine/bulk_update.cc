@@ -71,6 +71,7 @@ class BulkUpdatePlan {
     col_note_ = header.Index("note");
   }
 
+  // The campaigns by name and, for an import, their reward rules.
   Result<void> LoadCampaigns() {
     auto campaigns = store_.ListCampaigns();
     if (!campaigns) return std::unexpected(campaigns.error());
@@ -78,6 +79,10 @@ class BulkUpdatePlan {
       campaign_ids_.emplace(c.name, c.id);
       campaign_names_.emplace(c.id, c.name);
     }
+    if (!import_id_) return {};
+    auto rules = RewardRulesByCampaign(store_);
+    if (!rules) return std::unexpected(rules.error());
+    reward_rules_ = std::move(*rules);
     return {};
   }
 
@@ -196,7 +201,10 @@ class BulkUpdatePlan {
     auto written = store_.WriteBulkChanges(writes_, history_);
     writes_.clear();
     history_.clear();
-    return written;
+    if (!written) return written;
+    auto issued = store_.InsertRewards(rewards_);
+    rewards_.clear();
+    return issued;
   }
 
   Result<void> LookUpChunk() {
@@ -442,7 +450,7 @@ class BulkUpdatePlan {
       ++report_.unchanged;
       return {};
     }
-    Planned(current->status, next, status_changed, fields_changed);
+    Planned(current->status, current->ever_qualified(), next, status_changed, fields_changed);
     if (next.email != current->email) moved_email_[next.email].push_back(next.id);
     if (next.external_id != current->external_id && next.external_id) {
       moved_external_id_[*next.external_id].push_back(next.id);
@@ -458,6 +466,7 @@ class BulkUpdatePlan {
       return {};
     }
     const Status from = referral.status;
+    const bool was_ever_qualified = referral.ever_qualified();
     auto changed = ApplyTransition(referral, *row.status, at_);
     if (!changed) {
       RowError(row.row, "status", changed.error().message);
@@ -467,13 +476,14 @@ class BulkUpdatePlan {
       ++report_.unchanged;
       return {};
     }
-    Planned(from, referral, true, false);
+    Planned(from, was_ever_qualified, referral, true, false);
     return {};
   }
 
   // Counts a row that changes `after`, remembers it for the rows below, and in an
-  // import queues its writes.
-  void Planned(Status from, const Referral& after, bool status_changed, bool fields_changed) {
+  // import queues its writes and the rewards its status change issues.
+  void Planned(Status from, bool was_ever_qualified, const Referral& after, bool status_changed,
+               bool fields_changed) {
     ++report_.changed;
     if (status_changed) ++transitions_[static_cast<int>(from)][static_cast<int>(after.status)];
     if (import_id_) {
@@ -481,6 +491,10 @@ class BulkUpdatePlan {
       if (status_changed) {
         history_.push_back(
             {after.id, from, after.status, at_, ChangeSource::kImport, actor_, import_id_});
+        if (auto rules = reward_rules_.find(after.campaign_id); rules != reward_rules_.end()) {
+          RewardsFor(rules->second, after.id, after.referrer_id,
+                     EnteredStatuses(after.status, was_ever_qualified), at_, rewards_);
+        }
       }
       return;
     }
@@ -529,6 +543,8 @@ class BulkUpdatePlan {
   // In an import: what the chunk's valid rows write, in row order.
   std::vector<ReferralWrite> writes_;
   std::vector<StatusChange> history_;
+  std::vector<Reward> rewards_;
+  std::unordered_map<int64_t, std::vector<RewardRule>> reward_rules_;  // by campaign id
 };
 
 std::vector<std::string_view> KnownColumns() {

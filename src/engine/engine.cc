@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "domain/normalize.h"
@@ -48,6 +49,20 @@ Result<ReferralKey> ParseReferralKey(std::string_view text) {
   return key;
 }
 
+namespace {
+
+// Issues, in the caller's transaction, the rewards the campaign's rules give a
+// referral entering `entered`.
+Result<void> IssueRewards(Store& store, const Referral& referral, StatusSet entered, Micros at) {
+  auto rules = store.ListRewardRules(referral.campaign_id, false);
+  if (!rules) return std::unexpected(rules.error());
+  std::vector<Reward> rewards;
+  RewardsFor(*rules, referral.id, referral.referrer_id, entered, at, rewards);
+  return store.InsertRewards(rewards);
+}
+
+}  // namespace
+
 Result<StatusChangeOutcome> ApplyStatusChange(Store& store, Referral& referral, Status to,
                                               Micros at, const ChangeContext& context) {
   auto transition = ComputeTransition(referral, to, at);
@@ -59,8 +74,18 @@ Result<StatusChangeOutcome> ApplyStatusChange(Store& store, Referral& referral, 
   if (auto ok = store.WriteStatusChange(transition->after, change); !ok) {
     return std::unexpected(ok.error());
   }
+  StatusSet entered = EnteredStatuses(to, referral.ever_qualified());
   referral = std::move(transition->after);
+  if (auto ok = IssueRewards(store, referral, entered, at); !ok) return std::unexpected(ok.error());
   return outcome;
+}
+
+Result<std::unordered_map<int64_t, std::vector<RewardRule>>> RewardRulesByCampaign(Store& store) {
+  auto rules = store.ListRewardRules(std::nullopt, false);
+  if (!rules) return std::unexpected(rules.error());
+  std::unordered_map<int64_t, std::vector<RewardRule>> by_campaign;
+  for (RewardRule& rule : *rules) by_campaign[rule.campaign_id].push_back(std::move(rule));
+  return by_campaign;
 }
 
 Result<Campaign> Engine::AddCampaign(std::string_view name) {
@@ -111,8 +136,116 @@ Result<Referral> Engine::AddReferral(const ReferralInput& input) {
   }
   auto created = store_.GetReferral(inserted->id);
   if (!created) return std::unexpected(created.error());
+  // Creating a referral enters pending.
+  if (auto ok = IssueRewards(store_, **created, StatusSet{Status::kPending}, valid->created_at);
+      !ok) {
+    return std::unexpected(ok.error());
+  }
   if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
   return std::move(**created);
+}
+
+Result<RewardRule> Engine::AddRewardRule(const RewardRuleInput& input) {
+  auto on = ParseStatus(input.on);
+  if (!on) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("\"{}\" is not a status; a reward rule is on pending, qualified or "
+                            "approved",
+                            input.on));
+  }
+  if (*on == Status::kDenied) {
+    return Fail(ErrorCode::kInvalidInput,
+                "a reward rule cannot be on denied: rewards are issued on pending, qualified or "
+                "approved");
+  }
+  auto to = ParseRuleRecipients(input.to);
+  if (!to) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("\"{}\" is not a recipient; use referrer, referred or both", input.to));
+  }
+  RewardRule rule;
+  rule.on = *on;
+  rule.to = *to;
+  rule.description = std::string(Trim(input.description));
+  std::string_view amount = Trim(input.amount);
+  if (!amount.empty()) {
+    if (!IsDecimalAmount(amount)) {
+      return Fail(ErrorCode::kInvalidInput,
+                  fmt::format("amount \"{}\" is not a decimal like 50 or 49.99", amount));
+    }
+    std::string currency = UpperAscii(Trim(input.currency));
+    if (currency.size() != 3 ||
+        !std::ranges::all_of(currency, [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      return Fail(ErrorCode::kInvalidInput,
+                  "an amount needs its currency, three letters like USD or EUR (--currency)");
+    }
+    rule.amount = std::string(amount);
+    rule.currency = std::move(currency);
+  } else if (!Trim(input.currency).empty()) {
+    return Fail(ErrorCode::kInvalidInput, "a currency needs an amount (--amount)");
+  }
+  if (!rule.amount && rule.description.empty()) {
+    return Fail(ErrorCode::kInvalidInput,
+                "a reward rule needs an amount (with --currency) or a description");
+  }
+  auto tx = store_.BeginWrite();
+  if (!tx) return std::unexpected(tx.error());
+  auto campaign_id = CampaignId(input.campaign);
+  if (!campaign_id) return std::unexpected(campaign_id.error());
+  if (!*campaign_id) {
+    return Fail(ErrorCode::kNotFound,
+                fmt::format("no campaign named \"{}\"", Trim(input.campaign)));
+  }
+  rule.campaign_id = **campaign_id;
+  rule.created_at = Now();
+  auto created = store_.CreateRewardRule(rule);
+  if (!created) return created;
+  if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
+  return created;
+}
+
+Result<std::vector<RewardRule>> Engine::RewardRules(std::string_view campaign) {
+  std::optional<int64_t> campaign_id;
+  if (!Trim(campaign).empty()) {
+    auto id = CampaignId(campaign);
+    if (!id) return std::unexpected(id.error());
+    if (!*id)
+      return Fail(ErrorCode::kNotFound, fmt::format("no campaign named \"{}\"", Trim(campaign)));
+    campaign_id = *id;
+  }
+  return store_.ListRewardRules(campaign_id, false);
+}
+
+Result<void> Engine::RemoveRewardRule(int64_t id) {
+  auto tx = store_.BeginWrite();
+  if (!tx) return std::unexpected(tx.error());
+  auto removed = store_.RemoveRewardRule(id, Now());
+  if (!removed) return std::unexpected(removed.error());
+  if (!*removed) return Fail(ErrorCode::kNotFound, fmt::format("no active reward rule {}", id));
+  return tx->Commit();
+}
+
+Result<std::vector<Reward>> Engine::Rewards(const RewardQuery& query) {
+  RewardFilter filter{std::nullopt, query.referral_id, query.state};
+  if (!Trim(query.campaign).empty()) {
+    auto id = CampaignId(query.campaign);
+    if (!id) return std::unexpected(id.error());
+    if (!*id) {
+      return Fail(ErrorCode::kNotFound,
+                  fmt::format("no campaign named \"{}\"", Trim(query.campaign)));
+    }
+    filter.campaign_id = *id;
+  }
+  return store_.ListRewards(filter);
+}
+
+Result<int64_t> Engine::MarkRewardsPaid(std::span<const int64_t> ids) {
+  auto tx = store_.BeginWrite();
+  if (!tx) return std::unexpected(tx.error());
+  auto marked = store_.MarkRewardsPaid(ids, Now());
+  if (!marked) return marked;
+  if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
+  return marked;
 }
 
 Result<std::optional<int64_t>> Engine::CampaignId(std::string_view name) {
@@ -185,7 +318,9 @@ Result<ReferralDetails> Engine::Details(int64_t referral_id) {
     return Fail(ErrorCode::kNotFound, fmt::format("no referral with id {}", referral_id));
   auto history = store_.History(referral_id);
   if (!history) return std::unexpected(history.error());
-  return ReferralDetails{std::move(**referral), std::move(*history)};
+  auto rewards = store_.ListRewards(RewardFilter{std::nullopt, referral_id, std::nullopt});
+  if (!rewards) return std::unexpected(rewards.error());
+  return ReferralDetails{std::move(**referral), std::move(*history), std::move(*rewards)};
 }
 
 Result<ListResult> Engine::List(const ListRequest& request) {

@@ -3,7 +3,9 @@
 // and writes status, timestamps and history in the caller's transaction.
 #pragma once
 
+#include <span>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "domain/model.h"
@@ -17,13 +19,20 @@ namespace reftrack {
 struct ReferralDetails {
   Referral referral;
   std::vector<StatusChange> history;
+  std::vector<Reward> rewards;
+};
+
+struct RewardQuery {
+  std::string campaign;  // name; empty: all
+  std::optional<int64_t> referral_id;
+  std::optional<RewardState> state;
 };
 
 struct ListRequest {
   std::optional<Status> status;
   std::string campaign;  // name; empty: all
   std::string query;
-  std::string cursor;    // from an earlier page's next_cursor; empty: first page
+  std::string cursor;  // from an earlier page's next_cursor; empty: first page
   int limit = 50;
 };
 
@@ -42,10 +51,15 @@ Result<ReferralKey> ParseReferralKey(std::string_view text);
 Result<StatusChangeOutcome> ApplyStatusChange(Store& store, Referral& referral, Status to,
                                               Micros at, const ChangeContext& context);
 
+// The active reward rules of every campaign, by campaign id: what a bulk change reads
+// once before issuing rewards for many referrals with RewardsFor().
+Result<std::unordered_map<int64_t, std::vector<RewardRule>>> RewardRulesByCampaign(Store& store);
+
 class Engine {
  public:
   // `store` must outlive the engine. Not thread-safe: one engine per thread.
-  explicit Engine(Store& store, Clock clock = NowMicros) : store_(store), clock_(std::move(clock)) {}
+  explicit Engine(Store& store, Clock clock = NowMicros)
+      : store_(store), clock_(std::move(clock)) {}
 
   Result<Campaign> AddCampaign(std::string_view name);
   Result<Member> AddMember(const MemberInput& input);
@@ -55,6 +69,15 @@ class Engine {
   Result<Referral> Resolve(const ReferralKey& key);
   Result<ReferralDetails> Details(int64_t referral_id);
   Result<ListResult> List(const ListRequest& request);
+
+  // Reward rules (SPEC §3). A rule on denied is refused, naming why.
+  Result<RewardRule> AddRewardRule(const RewardRuleInput& input);
+  Result<std::vector<RewardRule>> RewardRules(std::string_view campaign);
+  Result<void> RemoveRewardRule(int64_t id);
+  Result<std::vector<Reward>> Rewards(const RewardQuery& query);
+  // Marks issued rewards paid; returns how many were issued (the others were paid or
+  // do not exist).
+  Result<int64_t> MarkRewardsPaid(std::span<const int64_t> ids);
 
   // One status change in its own transaction.
   Result<StatusChangeOutcome> ChangeStatus(int64_t referral_id, Status to,

@@ -7,7 +7,9 @@ using nlohmann::json;
 namespace {
 
 json OptText(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
-json OptTime(const std::optional<Micros>& t) { return t ? json(FormatTimestamp(*t)) : json(nullptr); }
+json OptTime(const std::optional<Micros>& t) {
+  return t ? json(FormatTimestamp(*t)) : json(nullptr);
+}
 
 }  // namespace
 
@@ -57,8 +59,36 @@ json ToJson(const ReferralDetails& d) {
   json history = json::array();
   for (const StatusChange& c : d.history) history.push_back(ToJson(c));
   j["history"] = std::move(history);
-  j["rewards"] = json::array();
+  json rewards = json::array();
+  for (const Reward& r : d.rewards) rewards.push_back(ToJson(r));
+  j["rewards"] = std::move(rewards);
   return j;
+}
+
+json ToJson(const Reward& r) {
+  return {{"id", r.id},
+          {"rule", r.rule_id},
+          {"referral_id", r.referral_id},
+          {"campaign", r.campaign},
+          {"recipient", RecipientName(r.recipient)},
+          {"recipient_email", r.recipient_email},
+          {"amount", r.amount ? json(*r.amount) : json(nullptr)},
+          {"currency", r.currency.empty() ? json(nullptr) : json(r.currency)},
+          {"description", r.description},
+          {"state", RewardStateName(r.state)},
+          {"issued_at", FormatTimestamp(r.issued_at)},
+          {"paid_at", r.paid_at ? json(FormatTimestamp(*r.paid_at)) : json(nullptr)}};
+}
+
+json ToJson(const RewardRule& r) {
+  return {{"id", r.id},
+          {"campaign_id", r.campaign_id},
+          {"on", StatusName(r.on)},
+          {"to", RuleRecipientsName(r.to)},
+          {"amount", r.amount ? json(*r.amount) : json(nullptr)},
+          {"currency", r.currency.empty() ? json(nullptr) : json(r.currency)},
+          {"description", r.description},
+          {"created_at", FormatTimestamp(r.created_at)}};
 }
 
 json ToJson(const StatusChangeOutcome& o) {

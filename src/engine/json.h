@@ -17,6 +17,10 @@ nlohmann::json ToJson(const Referral& referral);
 // `referral show`: the referral, its history and its rewards.
 nlohmann::json ToJson(const ReferralDetails& details);
 nlohmann::json ToJson(const StatusChange& change);
+// A reward: the fields of SPEC §5's `rewards`, and its id, referral, campaign,
+// recipient's email and paid_at.
+nlohmann::json ToJson(const Reward& reward);
+nlohmann::json ToJson(const RewardRule& rule);
 nlohmann::json ToJson(const StatusChangeOutcome& outcome);
 nlohmann::json ToJson(const ListResult& list);
 nlohmann::json ToJson(const std::vector<RowError>& errors);

@@ -147,6 +147,7 @@ Referral AsReferral(const ReferralState& s) {
   Referral r;
   r.id = s.id;
   r.campaign_id = s.campaign_id;
+  r.referrer_id = s.referrer_id;
   r.status = s.status;
   r.qualified_at = s.qualified_at;
   r.approved_at = s.approved_at;
@@ -183,28 +184,38 @@ Result<std::vector<ReferralState>> Match(Store& store, const QualifyRequest& req
   return store.MatchReferrals(ColumnOf(request.by), campaign_id, list.values());
 }
 
-// Qualifies `referrals` through the rules, writing them and their history a chunk
-// at a time.
+// Qualifies `referrals` through the rules, writing them, their history and the rewards
+// their campaigns' rules issue a chunk at a time.
 Result<void> Qualify(Store& store, std::span<const ReferralState> referrals, Micros at,
                      const ChangeContext& context) {
+  auto rules = RewardRulesByCampaign(store);
+  if (!rules) return std::unexpected(rules.error());
   std::vector<ReferralWrite> writes;
   std::vector<StatusChange> history;
+  std::vector<Reward> rewards;
   writes.reserve(std::min(referrals.size(), kWriteChunk));
   history.reserve(std::min(referrals.size(), kWriteChunk));
   for (size_t start = 0; start < referrals.size(); start += kWriteChunk) {
     writes.clear();
     history.clear();
+    rewards.clear();
     for (const ReferralState& state :
          referrals.subspan(start, std::min(kWriteChunk, referrals.size() - start))) {
       Referral referral = AsReferral(state);
+      const bool was_ever_qualified = referral.ever_qualified();
       auto changed = ApplyTransition(referral, Status::kQualified, at);
       if (!changed) return Fail(ErrorCode::kRefused, changed.error().message);
       if (!*changed) continue;
+      if (auto r = rules->find(referral.campaign_id); r != rules->end()) {
+        RewardsFor(r->second, referral.id, referral.referrer_id,
+                   EnteredStatuses(Status::kQualified, was_ever_qualified), at, rewards);
+      }
       history.push_back(StatusChange{referral.id, state.status, Status::kQualified, at,
                                      context.source, context.actor, context.batch_id});
       writes.push_back(ReferralWrite{std::move(referral), false});
     }
     if (auto ok = store.WriteBulkChanges(writes, history); !ok) return ok;
+    if (auto ok = store.InsertRewards(rewards); !ok) return ok;
   }
   return {};
 }

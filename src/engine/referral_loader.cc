@@ -1,8 +1,9 @@
 #include "engine/referral_loader.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <unordered_set>
 
 #include "domain/normalize.h"
 #include "engine/csv_header.h"
@@ -17,16 +18,15 @@ namespace {
 constexpr size_t kBatchSize = 16384;
 
 // Reads the header, refuses it without `required`, then hands each good row to `on_row`.
-Result<void> ReadRows(csv::Reader& reader, const std::vector<std::string_view>& known,
-                      const std::vector<std::string_view>& required, LoadReport& report,
-                      const ProgressFn& progress,
-                      const std::function<Result<void>(const CsvHeader&, const csv::Record&)>& on_row) {
+Result<void> ReadRows(
+    csv::Reader& reader, const std::vector<std::string_view>& known,
+    const std::vector<std::string_view>& required, LoadReport& report, const ProgressFn& progress,
+    const std::function<Result<void>(const CsvHeader&, const csv::Record&)>& on_row) {
   auto header = ReadHeader(reader, known);
   if (!header) return std::unexpected(header.error());
   if (auto ok = header->Require(required); !ok) {
-    return Fail(ErrorCode::kInvalidInput,
-                fmt::format("{}; the first row must name the columns: {}", ok.error().message,
-                            fmt::join(known, ",")));
+    return Fail(ErrorCode::kInvalidInput, fmt::format("{}; the first row must name the columns: {}",
+                                                      ok.error().message, fmt::join(known, ",")));
   }
   report.warnings = header->warnings();
   return ForEachDataRow(reader, *header, report.rows, report.errors, progress,
@@ -50,17 +50,56 @@ Result<LoadReport> LoadReferrals(Engine& engine, csv::Reader& reader, const Prog
   std::vector<DuplicateOf> outcomes;
   batch.reserve(kBatchSize);
 
+  // Creating a referral enters pending: the campaigns' pending rules issue rewards.
+  auto rules = RewardRulesByCampaign(store);
+  if (!rules) return std::unexpected(rules.error());
+  for (auto& [campaign_id, campaign_rules] : *rules) {
+    std::erase_if(campaign_rules, [](const RewardRule& r) { return r.on != Status::kPending; });
+  }
+  std::erase_if(*rules, [](const auto& entry) { return entry.second.empty(); });
+  std::vector<std::string> created_emails;
+  std::unordered_set<std::string> created_keys;  // "campaign id:email" of the new ones
+  auto key = [](int64_t campaign_id, std::string_view email) {
+    return fmt::format("{}:{}", campaign_id, email);
+  };
+  std::vector<Reward> rewards;
+  // The batch's new referrals in campaigns with pending rules, read back for their ids
+  // (one batched look-up), and the rewards those rules issue them.
+  auto issue_rewards = [&]() -> Result<void> {
+    created_emails.clear();
+    created_keys.clear();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (outcomes[i] == DuplicateOf::kNone && rules->contains(batch[i].campaign_id)) {
+        created_emails.push_back(batch[i].email);
+        created_keys.insert(key(batch[i].campaign_id, batch[i].email));
+      }
+    }
+    if (created_emails.empty()) return {};
+    auto created = store.FindReferralsBy(LookupColumn::kEmail, created_emails);
+    if (!created) return std::unexpected(created.error());
+    rewards.clear();
+    for (const Referral& r : *created) {
+      auto campaign_rules = rules->find(r.campaign_id);
+      if (campaign_rules == rules->end() || !created_keys.contains(key(r.campaign_id, r.email))) {
+        continue;
+      }
+      RewardsFor(campaign_rules->second, r.id, r.referrer_id, StatusSet{Status::kPending}, at,
+                 rewards);
+    }
+    return store.InsertRewards(rewards);
+  };
+
   auto flush = [&]() -> Result<void> {
     if (batch.empty()) return {};
     if (auto ok = store.InsertReferrals(batch, outcomes); !ok) return ok;
+    if (auto ok = issue_rewards(); !ok) return ok;
     for (size_t i = 0; i < batch.size(); ++i) {
       if (outcomes[i] == DuplicateOf::kNone) {
         ++report.created;
       } else {
-        report.errors.push_back(
-            {batch_rows[i], DuplicateColumn(outcomes[i]),
-             DuplicateMessage(outcomes[i], batch[i],
-                              validator.CampaignName(batch[i].campaign_id))});
+        report.errors.push_back({batch_rows[i], DuplicateColumn(outcomes[i]),
+                                 DuplicateMessage(outcomes[i], batch[i],
+                                                  validator.CampaignName(batch[i].campaign_id))});
       }
     }
     batch.clear();
@@ -92,8 +131,7 @@ Result<LoadReport> LoadReferrals(Engine& engine, csv::Reader& reader, const Prog
     return {};
   };
 
-  if (auto ok = ReadRows(reader, kColumns, {"campaign", "email"}, report, progress, on_row);
-      !ok) {
+  if (auto ok = ReadRows(reader, kColumns, {"campaign", "email"}, report, progress, on_row); !ok) {
     return std::unexpected(ok.error());
   }
   if (auto ok = flush(); !ok) return std::unexpected(ok.error());
@@ -119,7 +157,8 @@ Result<LoadReport> LoadMembers(Engine& engine, csv::Reader& reader, const Progre
     if (known == campaigns.end()) {
       auto found = store.FindCampaign(campaign);
       if (!found) return std::unexpected(found.error());
-      known = campaigns.emplace(campaign, *found ? std::optional((*found)->id) : std::nullopt).first;
+      known =
+          campaigns.emplace(campaign, *found ? std::optional((*found)->id) : std::nullopt).first;
     }
     if (!known->second) {
       report.errors.push_back(
@@ -129,9 +168,9 @@ Result<LoadReport> LoadMembers(Engine& engine, csv::Reader& reader, const Progre
     NewMember m{*known->second, NormalizeEmail(FieldAt(f, h.Index("email"))),
                 std::string(Trim(FieldAt(f, h.Index("name")))), std::nullopt};
     if (!IsValidEmail(m.email)) {
-      report.errors.push_back({record.row, "email",
-                               fmt::format("\"{}\" is not a valid email address",
-                                           Trim(FieldAt(f, h.Index("email"))))});
+      report.errors.push_back(
+          {record.row, "email",
+           fmt::format("\"{}\" is not a valid email address", Trim(FieldAt(f, h.Index("email"))))});
       return {};
     }
     if (std::string code = NormalizeCode(FieldAt(f, h.Index("referral_code"))); !code.empty()) {
@@ -141,18 +180,18 @@ Result<LoadReport> LoadMembers(Engine& engine, csv::Reader& reader, const Progre
     if (created) {
       ++report.created;
     } else if (created.error().code == ErrorCode::kDuplicate) {
-      report.errors.push_back({record.row, m.referral_code && created.error().message.find("code") !=
-                                                                   std::string::npos
-                                               ? "referral_code"
-                                               : "email",
-                               created.error().message});
+      report.errors.push_back(
+          {record.row,
+           m.referral_code && created.error().message.find("code") != std::string::npos
+               ? "referral_code"
+               : "email",
+           created.error().message});
     } else {
       return std::unexpected(created.error());
     }
     return {};
   };
-  if (auto ok = ReadRows(reader, kColumns, {"campaign", "email"}, report, progress, on_row);
-      !ok) {
+  if (auto ok = ReadRows(reader, kColumns, {"campaign", "email"}, report, progress, on_row); !ok) {
     return std::unexpected(ok.error());
   }
   if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());

@@ -27,6 +27,17 @@ struct ReferralInput {
   std::string referrer_email;
 };
 
+// A reward rule as typed: on "pending", "qualified" or "approved", to "referrer",
+// "referred" or "both"; an amount (with its currency) or a description, or both.
+struct RewardRuleInput {
+  std::string campaign;
+  std::string on;
+  std::string to;
+  std::string amount;
+  std::string currency;
+  std::string description;
+};
+
 // How a person names one referral: `42`, `id:42`, `external:X` or `email:E`, with an
 // optional campaign that narrows it.
 struct ReferralKey {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "domain/model.h"
+#include "domain/reward.h"
 #include "util/result.h"
 
 namespace reftrack {
@@ -69,6 +70,13 @@ enum class LookupColumn { kEmail, kExternalId, kReferralCode, kCouponCode };
 struct ReferralWrite {
   Referral after;
   bool fields_changed = false;
+};
+
+// Which rewards a listing returns; every field narrows it.
+struct RewardFilter {
+  std::optional<int64_t> campaign_id;
+  std::optional<int64_t> referral_id;
+  std::optional<RewardState> state;
 };
 
 // A page of `limit` referrals from `rows`, which the store read with LIMIT limit + 1:
@@ -166,6 +174,24 @@ class Store {
   virtual Result<std::optional<ImportRecord>> GetImport(int64_t id) = 0;
   // The import's errors, by row.
   virtual Result<std::vector<RowError>> ImportErrors(int64_t id) = 0;
+
+  // --- reward rules and rewards (SPEC §3)
+  // Inside a write transaction: stores `rule` (its id is ignored) and returns it.
+  virtual Result<RewardRule> CreateRewardRule(const RewardRule& rule) = 0;
+  // The rules of one campaign or of all, oldest first; removed ones only on request.
+  virtual Result<std::vector<RewardRule>> ListRewardRules(std::optional<int64_t> campaign_id,
+                                                          bool include_removed) = 0;
+  // Inside a write transaction: marks the rule removed (it issues nothing more);
+  // false when no such rule is active.
+  virtual Result<bool> RemoveRewardRule(int64_t id, Micros at) = 0;
+  // Inside a write transaction: stores `rewards`, skipping each whose (rule, referral,
+  // recipient) is stored already, by this or any other writer (a unique constraint).
+  virtual Result<void> InsertRewards(std::span<const Reward> rewards) = 0;
+  // Rewards with their campaign's name and the recipient's email, oldest first.
+  virtual Result<std::vector<Reward>> ListRewards(const RewardFilter& filter) = 0;
+  // Inside a write transaction: marks the issued rewards among `ids` paid at `at`;
+  // returns how many it marked.
+  virtual Result<int64_t> MarkRewardsPaid(std::span<const int64_t> ids, Micros at) = 0;
 
   // Inside a write transaction: stores the referral's new status and timestamps
   // (from `after`) and appends `change` to its history.

@@ -6,10 +6,9 @@
 // Afterwards every referral's history is replayed from the database and checked
 // against the rules as SPEC §2 states them, written out again here (not taken from
 // domain/status_rules.h), so a wrong entry in the production table is caught too.
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdint>
@@ -27,12 +26,12 @@
 namespace reftrack {
 namespace {
 
-using testing::ReadWholeFile;
-using testing::SpawnChild;
-using testing::TempDir;
 using testing::FreshDatabaseUrl;
 using testing::QueryRows;
+using testing::ReadWholeFile;
+using testing::SpawnChild;
 using testing::StoreKinds;
+using testing::TempDir;
 
 // Referrals raced on, and status changes each worker attempts. Every committed change
 // is an fsync (synchronous = FULL), which sets the run time.
@@ -77,7 +76,8 @@ std::vector<std::string> CheckHistory(const Referral& final_row,
   for (size_t i = 0; i < history.size(); ++i) {
     const StatusChange& c = history[i];
     std::string step = Name(c.from) + "->" + Name(c.to);
-    if (c.referral_id != final_row.id) problem(i, "belongs to referral " + std::to_string(c.referral_id));
+    if (c.referral_id != final_row.id)
+      problem(i, "belongs to referral " + std::to_string(c.referral_id));
     if (c.from != status) {
       problem(i, step + " but the previous row left it " + Name(status) + " (lost update)");
     }
@@ -141,12 +141,11 @@ TEST(RaceChecker, RejectsForbiddenHistories) {
   r.qualified_at = 1;
   r.approved_at = 5;
   r.denied_at = 2;
-  EXPECT_EQ(CheckHistory(r, {change(S::kPending, S::kQualified, 1),
-                             change(S::kQualified, S::kDenied, 2),
-                             change(S::kDenied, S::kPending, 3),
-                             change(S::kPending, S::kQualified, 4),
-                             change(S::kQualified, S::kApproved, 5)}),
-            std::vector<std::string>{});
+  EXPECT_EQ(
+      CheckHistory(r, {change(S::kPending, S::kQualified, 1), change(S::kQualified, S::kDenied, 2),
+                       change(S::kDenied, S::kPending, 3), change(S::kPending, S::kQualified, 4),
+                       change(S::kQualified, S::kApproved, 5)}),
+      std::vector<std::string>{});
   // Approved straight from pending qualifies it at the same moment.
   Referral direct;
   direct.id = 1;
@@ -166,10 +165,10 @@ TEST(RaceChecker, RejectsForbiddenHistories) {
                                           change(S::kDenied, S::kQualified, 3)})
                    .empty());
   // denied -> qualified when never qualified is fine.
-  EXPECT_EQ(CheckHistory(Referral{.id = 1, .status = S::kQualified, .qualified_at = 3,
-                                  .denied_at = 2},
-                         {change(S::kPending, S::kDenied, 2), change(S::kDenied, S::kQualified, 3)}),
-            std::vector<std::string>{});
+  EXPECT_EQ(
+      CheckHistory(Referral{.id = 1, .status = S::kQualified, .qualified_at = 3, .denied_at = 2},
+                   {change(S::kPending, S::kDenied, 2), change(S::kDenied, S::kQualified, 3)}),
+      std::vector<std::string>{});
   // Anything after approved.
   Referral reopened;
   reopened.id = 1;
@@ -204,8 +203,7 @@ struct WorkerReport {
 
 std::optional<WorkerReport> ParseReport(const std::string& out) {
   std::smatch m;
-  static const std::regex kLine(
-      R"(actor=(\S+) changed=(\d+) unchanged=(\d+) refused=(\d+))");
+  static const std::regex kLine(R"(actor=(\S+) changed=(\d+) unchanged=(\d+) refused=(\d+))");
   if (!std::regex_search(out, m, kLine)) return std::nullopt;
   return WorkerReport{m[1], std::stol(m[2]), std::stol(m[3]), std::stol(m[4])};
 }
@@ -224,10 +222,17 @@ TEST_P(ProcessRace, TwoProcessesRacingOnOneDatabaseKeepEveryHistoryLegal) {
     ASSERT_TRUE(store) << store.error().message;
     Engine engine(**store);
     ASSERT_TRUE(engine.AddCampaign("race"));
+    // A rule on each status a reward may be on: the race must issue each reward once.
+    for (const char* on : {"pending", "qualified", "approved"}) {
+      auto rule = engine.AddRewardRule(RewardRuleInput{
+          .campaign = "race", .on = on, .to = "referred", .amount = "10", .currency = "USD"});
+      ASSERT_TRUE(rule) << rule.error().message;
+    }
     for (int64_t i = 1; i <= kReferrals; ++i) {
-      auto r = engine.AddReferral(ReferralInput{.campaign = "race",
-                                                .email = "racer" + std::to_string(i) + "@example.com",
-                                                .name = "Racer " + std::to_string(i)});
+      auto r =
+          engine.AddReferral(ReferralInput{.campaign = "race",
+                                           .email = "racer" + std::to_string(i) + "@example.com",
+                                           .name = "Racer " + std::to_string(i)});
       ASSERT_TRUE(r) << r.error().message;
       ASSERT_EQ(r->id, i);
     }
@@ -244,12 +249,11 @@ TEST_P(ProcessRace, TwoProcessesRacingOnOneDatabaseKeepEveryHistoryLegal) {
   for (int w = 0; w < 2; ++w) {
     outs[w] = dir.File("worker" + std::to_string(w) + ".out");
     errs[w] = dir.File("worker" + std::to_string(w) + ".err");
-    pids[w] = SpawnChild(RACE_WORKER_BIN,
-                         {url, std::to_string(kSeeds[w]), std::to_string(kIterations),
-                          std::to_string(kReferrals), std::to_string(kPauseMicros),
-                          std::to_string(ready[1]),
-                          std::to_string(go[0])},
-                         outs[w], errs[w], {ready[0], go[1]});
+    pids[w] = SpawnChild(
+        RACE_WORKER_BIN,
+        {url, std::to_string(kSeeds[w]), std::to_string(kIterations), std::to_string(kReferrals),
+         std::to_string(kPauseMicros), std::to_string(ready[1]), std::to_string(go[0])},
+        outs[w], errs[w], {ready[0], go[1]});
   }
   close(ready[1]);
   close(go[0]);
@@ -283,11 +287,12 @@ TEST_P(ProcessRace, TwoProcessesRacingOnOneDatabaseKeepEveryHistoryLegal) {
     reports[w] = *report;
   }
   ASSERT_EQ(ready_count, 2) << "a worker never reported ready";
-  std::printf("race: %.2f s; %s changed=%ld unchanged=%ld refused=%ld; %s changed=%ld "
-              "unchanged=%ld refused=%ld\n",
-              seconds, reports[0].actor.c_str(), reports[0].changed, reports[0].unchanged,
-              reports[0].refused, reports[1].actor.c_str(), reports[1].changed,
-              reports[1].unchanged, reports[1].refused);
+  std::printf(
+      "race: %.2f s; %s changed=%ld unchanged=%ld refused=%ld; %s changed=%ld "
+      "unchanged=%ld refused=%ld\n",
+      seconds, reports[0].actor.c_str(), reports[0].changed, reports[0].unchanged,
+      reports[0].refused, reports[1].actor.c_str(), reports[1].changed, reports[1].unchanged,
+      reports[1].refused);
 
   // Not vacuous: both workers changed statuses, and both were refused sometimes.
   for (const WorkerReport& r : reports) {
@@ -319,10 +324,21 @@ TEST_P(ProcessRace, TwoProcessesRacingOnOneDatabaseKeepEveryHistoryLegal) {
     problems.insert(problems.end(), found.begin(), found.end());
     approved += (*referral)->status == Status::kApproved;
     ever_qualified += (*referral)->qualified_at.has_value();
+    // Each reward exactly once: pending at creation, qualified once ever qualified,
+    // approved once approved; however often the race re-entered those statuses.
+    auto rewards = (*store)->ListRewards(RewardFilter{std::nullopt, id, std::nullopt});
+    ASSERT_TRUE(rewards) << rewards.error().message;
+    std::map<int64_t, int> by_rule;
+    for (const Reward& w : *rewards) ++by_rule[w.rule_id];
+    std::map<int64_t, int> expected = {{1, 1}};
+    if ((*referral)->qualified_at) expected[2] = 1;
+    if ((*referral)->status == Status::kApproved) expected[3] = 1;
+    EXPECT_EQ(by_rule, expected) << "rewards of referral " << id << " (rule -> count)";
   }
-  std::printf("race: %zu history rows (%d follow the other worker's change of the same "
-              "referral); %d of %lld referrals approved, %d ever qualified\n",
-              rows, contested, approved, static_cast<long long>(kReferrals), ever_qualified);
+  std::printf(
+      "race: %zu history rows (%d follow the other worker's change of the same "
+      "referral); %d of %lld referrals approved, %d ever qualified\n",
+      rows, contested, approved, static_cast<long long>(kReferrals), ever_qualified);
   EXPECT_TRUE(problems.empty()) << problems.size() << " problems in the histories:\n"
                                 << Join(problems, 40);
 
@@ -337,11 +353,12 @@ TEST_P(ProcessRace, TwoProcessesRacingOnOneDatabaseKeepEveryHistoryLegal) {
 
   // Straight from the database: the history holds only known statuses, only these
   // referrals, and the two workers' changes interleave (they really raced).
-  auto bad = QueryRows(url,
-                   "SELECT count(*) FROM status_changes WHERE from_status NOT IN "
-                   "('pending','qualified','approved','denied') OR to_status NOT IN "
-                   "('pending','qualified','approved','denied') OR referral_id NOT BETWEEN 1 AND " +
-                       std::to_string(kReferrals));
+  auto bad =
+      QueryRows(url,
+                "SELECT count(*) FROM status_changes WHERE from_status NOT IN "
+                "('pending','qualified','approved','denied') OR to_status NOT IN "
+                "('pending','qualified','approved','denied') OR referral_id NOT BETWEEN 1 AND " +
+                    std::to_string(kReferrals));
   ASSERT_EQ(bad.size(), 1u);
   EXPECT_EQ(bad[0][0], "0") << "history rows with unknown statuses or referrals";
   auto actors = QueryRows(url, "SELECT actor FROM status_changes ORDER BY id");

@@ -554,7 +554,7 @@ constexpr size_t kMatchBatch = 100'000;
 const char* MatchSql(LookupColumn column, bool lock) {
 #define MATCH_SQL(col) \
   "SELECT r.id, r.campaign_id, r.status, " TS("r.qualified_at") ", " TS("r.approved_at") \
-  ", " TS("r.denied_at") ", " TS("r.status_changed_at") " FROM referrals r"              \
+  ", " TS("r.denied_at") ", " TS("r.status_changed_at") ", r.referrer_id FROM referrals r" \
   " JOIN unnest($1::text[]) AS v(value) ON r." col " = v.value"                          \
   " WHERE ($2::bigint IS NULL OR r.campaign_id = $2)"
 #define MATCH_SQL_PAIR(col) \
@@ -592,6 +592,7 @@ Result<std::vector<ReferralState>> PostgresStore::MatchReferrals(LookupColumn co
       r.approved_at = OptTime(*rows, i, 4);
       r.denied_at = OptTime(*rows, i, 5);
       r.status_changed_at = OptTime(*rows, i, 6).value_or(0);
+      r.referrer_id = rows->OptInt(i, 7);
       out.push_back(r);
     }
   }
@@ -728,6 +729,164 @@ Result<void> PostgresStore::AppendHistory(std::span<const StatusChange> history)
     return Failed(ok.error());
   }
   return {};
+}
+
+namespace {
+
+#define REWARD_RULE_COLUMNS                                                            \
+  "SELECT id, campaign_id, on_status, recipients, amount, currency, description, " TS( \
+      "created_at") ", " TS("removed_at") " FROM reward_rules "
+
+RewardRule ReadRewardRule(const pg::Rows& rows, int i) {
+  RewardRule r;
+  r.id = rows.Int(i, 0);
+  r.campaign_id = rows.Int(i, 1);
+  r.on = ParseStatus(rows.Text(i, 2)).value_or(Status::kApproved);
+  r.to = ParseRuleRecipients(rows.Text(i, 3)).value_or(RuleRecipients::kReferrer);
+  r.amount = rows.OptText(i, 4);
+  r.currency = rows.Text(i, 5);
+  r.description = rows.Text(i, 6);
+  r.created_at = OptTime(rows, i, 7).value_or(0);
+  r.removed_at = OptTime(rows, i, 8);
+  return r;
+}
+
+}  // namespace
+
+Result<RewardRule> PostgresStore::CreateRewardRule(const RewardRule& rule) {
+  auto rows = conn_->Query(
+      "INSERT INTO reward_rules (campaign_id, on_status, recipients, amount, currency,"
+      " description, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+      Params()
+          .Add(rule.campaign_id)
+          .Add(StatusName(rule.on))
+          .Add(RuleRecipientsName(rule.to))
+          .Add(rule.amount)
+          .Add(std::string_view(rule.currency))
+          .Add(std::string_view(rule.description))
+          .Add(std::string_view(FormatTimestamp(rule.created_at))));
+  if (!rows) return Failed(rows.error());
+  RewardRule created = rule;
+  created.id = rows->Int(0, 0);
+  return created;
+}
+
+Result<std::vector<RewardRule>> PostgresStore::ListRewardRules(std::optional<int64_t> campaign_id,
+                                                               bool include_removed) {
+  auto rows = conn_->Query(
+      REWARD_RULE_COLUMNS
+      "WHERE ($1::bigint IS NULL OR campaign_id = $1)"
+      " AND ($2::boolean OR removed_at IS NULL) ORDER BY id",
+      Params().Add(campaign_id).Add(std::string_view(include_removed ? "true" : "false")));
+  if (!rows) return Failed(rows.error());
+  std::vector<RewardRule> out;
+  for (int i = 0; i < rows->size(); ++i) out.push_back(ReadRewardRule(*rows, i));
+  return out;
+}
+
+Result<bool> PostgresStore::RemoveRewardRule(int64_t id, Micros at) {
+  auto rows = conn_->Query(
+      "UPDATE reward_rules SET removed_at = $2 WHERE id = $1 AND removed_at IS NULL RETURNING id",
+      Params().Add(id).Add(std::string_view(FormatTimestamp(at))));
+  if (!rows) return Failed(rows.error());
+  return rows->size() > 0;
+}
+
+// One COPY into a staging table and one INSERT that skips what is there already.
+Result<void> PostgresStore::InsertRewards(std::span<const Reward> rewards) {
+  if (rewards.empty()) return {};
+  if (auto ok = conn_->Exec(
+          "CREATE TEMP TABLE IF NOT EXISTS rewards_staging (rule_id BIGINT, referral_id BIGINT,"
+          " recipient TEXT, member_id BIGINT, amount TEXT, currency TEXT, description TEXT,"
+          " issued_at TIMESTAMPTZ) ON COMMIT DROP; TRUNCATE rewards_staging");
+      !ok) {
+    return Failed(ok.error());
+  }
+  std::string data;
+  data.reserve(rewards.size() * 80);
+  for (const Reward& r : rewards) {
+    data += std::to_string(r.rule_id);
+    data += '\t';
+    data += std::to_string(r.referral_id);
+    data += '\t';
+    data += RecipientName(r.recipient);
+    data += '\t';
+    if (r.member_id)
+      data += std::to_string(*r.member_id);
+    else
+      pg::AppendCopyNull(data);
+    data += '\t';
+    if (r.amount)
+      pg::AppendCopyField(data, *r.amount);
+    else
+      pg::AppendCopyNull(data);
+    data += '\t';
+    pg::AppendCopyField(data, r.currency);
+    data += '\t';
+    pg::AppendCopyField(data, r.description);
+    data += '\t';
+    data += FormatTimestamp(r.issued_at);
+    data += '\n';
+  }
+  if (auto ok = conn_->Copy("COPY rewards_staging FROM STDIN", data); !ok)
+    return Failed(ok.error());
+  if (auto ok = conn_->Exec(
+          "INSERT INTO rewards (rule_id, referral_id, recipient, member_id, amount, currency,"
+          " description, issued_at) SELECT * FROM rewards_staging"
+          " ON CONFLICT (rule_id, referral_id, recipient) DO NOTHING");
+      !ok) {
+    return Failed(ok.error());
+  }
+  return {};
+}
+
+Result<std::vector<Reward>> PostgresStore::ListRewards(const RewardFilter& filter) {
+  auto rows = conn_->Query(
+      "SELECT w.id, w.rule_id, w.referral_id, w.recipient, w.member_id, w.amount, w.currency,"
+      " w.description, w.state, " TS("w.issued_at") ", " TS("w.paid_at") ", c.name,"
+      " CASE w.recipient WHEN 'referrer' THEN m.email ELSE r.email END"
+      " FROM rewards w JOIN referrals r ON r.id = w.referral_id"
+      " JOIN campaigns c ON c.id = r.campaign_id LEFT JOIN members m ON m.id = w.member_id"
+      " WHERE ($1::bigint IS NULL OR r.campaign_id = $1)"
+      " AND ($2::bigint IS NULL OR w.referral_id = $2) AND ($3::text IS NULL OR w.state = $3)"
+      " ORDER BY w.id",
+      Params()
+          .Add(filter.campaign_id)
+          .Add(filter.referral_id)
+          .Add(filter.state ? std::optional<std::string>(RewardStateName(*filter.state))
+                            : std::nullopt));
+  if (!rows) return Failed(rows.error());
+  std::vector<Reward> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    Reward w;
+    w.id = rows->Int(i, 0);
+    w.rule_id = rows->Int(i, 1);
+    w.referral_id = rows->Int(i, 2);
+    w.recipient = ParseRecipient(rows->Text(i, 3)).value_or(Recipient::kReferred);
+    w.member_id = rows->OptInt(i, 4);
+    w.amount = rows->OptText(i, 5);
+    w.currency = rows->Text(i, 6);
+    w.description = rows->Text(i, 7);
+    w.state = ParseRewardState(rows->Text(i, 8)).value_or(RewardState::kIssued);
+    w.issued_at = OptTime(*rows, i, 9).value_or(0);
+    w.paid_at = OptTime(*rows, i, 10);
+    w.campaign = rows->Text(i, 11);
+    w.recipient_email = rows->Text(i, 12);
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+Result<int64_t> PostgresStore::MarkRewardsPaid(std::span<const int64_t> ids, Micros at) {
+  if (ids.empty()) return 0;
+  auto rows = conn_->Query(
+      "UPDATE rewards SET state = 'paid', paid_at = $2"
+      " WHERE id = ANY($1::bigint[]) AND state = 'issued' RETURNING id",
+      Params()
+          .Add(std::string_view(pg::ArrayLiteral(ids)))
+          .Add(std::string_view(FormatTimestamp(at))));
+  if (!rows) return Failed(rows.error());
+  return rows->size();
 }
 
 Result<int64_t> PostgresStore::CreateImport(const ImportRecord& record) {

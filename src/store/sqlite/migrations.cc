@@ -101,7 +101,42 @@ ALTER TABLE imports ADD COLUMN match_by TEXT
 ALTER TABLE imports ADD COLUMN campaign_id INTEGER REFERENCES campaigns(id);
 )sql";
 
-constexpr const char* kMigrations[] = {kV1, kV2, kV3};
+// Reward rules and the rewards they issued (SPEC §3): at most one reward per (rule,
+// referral, recipient), whoever issues it.
+constexpr const char* kV4 = R"sql(
+CREATE TABLE reward_rules (
+  id           INTEGER PRIMARY KEY,
+  campaign_id  INTEGER NOT NULL REFERENCES campaigns(id),
+  on_status    TEXT NOT NULL
+                 CHECK (on_status = 'pending' OR on_status = 'qualified' OR on_status = 'approved'),
+  recipients   TEXT NOT NULL
+                 CHECK (recipients = 'referrer' OR recipients = 'referred' OR recipients = 'both'),
+  amount       TEXT,
+  currency     TEXT NOT NULL DEFAULT '',
+  description  TEXT NOT NULL DEFAULT '',
+  created_at   TEXT NOT NULL,
+  removed_at   TEXT
+);
+CREATE INDEX reward_rules_campaign ON reward_rules (campaign_id);
+
+CREATE TABLE rewards (
+  id           INTEGER PRIMARY KEY,
+  rule_id      INTEGER NOT NULL REFERENCES reward_rules(id),
+  referral_id  INTEGER NOT NULL REFERENCES referrals(id),
+  recipient    TEXT NOT NULL CHECK (recipient = 'referrer' OR recipient = 'referred'),
+  member_id    INTEGER REFERENCES members(id),
+  amount       TEXT,
+  currency     TEXT NOT NULL DEFAULT '',
+  description  TEXT NOT NULL DEFAULT '',
+  state        TEXT NOT NULL DEFAULT 'issued' CHECK (state = 'issued' OR state = 'paid'),
+  issued_at    TEXT NOT NULL,
+  paid_at      TEXT,
+  UNIQUE (rule_id, referral_id, recipient)
+);
+CREATE INDEX rewards_referral ON rewards (referral_id);
+)sql";
+
+constexpr const char* kMigrations[] = {kV1, kV2, kV3, kV4};
 
 }  // namespace
 

@@ -649,7 +649,7 @@ std::string_view ColumnName(LookupColumn column) {
 
 // The statements of MatchReferrals for one column: a pass over every referral, a
 // pass over one campaign's, and a look-up of kLookupBatch values. Column 7 is the
-// matched value.
+// matched value, 8 the referrer.
 struct MatchSql {
   std::string scan_all, scan_campaign, lookup;
 };
@@ -658,7 +658,7 @@ const MatchSql& MatchSqlFor(LookupColumn column) {
   static const auto make = [](std::string_view name) {
     std::string select = fmt::format(
         "SELECT id, campaign_id, status, qualified_at, approved_at, denied_at,"
-        " status_changed_at, {} FROM referrals",
+        " status_changed_at, {}, referrer_id FROM referrals",
         name);
     std::string lookup = fmt::format("{} WHERE {} IN (", select, name);
     for (size_t i = 0; i < kLookupBatch; ++i) lookup += i ? ", ?" : "?";
@@ -679,6 +679,7 @@ ReferralState ReadState(const Statement& s) {
   r.approved_at = OptTime(s, 4);
   r.denied_at = OptTime(s, 5);
   r.status_changed_at = OptTime(s, 6).value_or(0);
+  if (!s.IsNull(8)) r.referrer_id = s.Int(8);
   return r;
 }
 
@@ -749,6 +750,148 @@ Result<std::vector<ReferralState>> SqliteStore::MatchReferrals(LookupColumn colu
     std::ranges::sort(out, {}, &ReferralState::id);
   }
   return out;
+}
+
+namespace {
+
+#define REWARD_RULE_COLUMNS                                                                   \
+  "SELECT id, campaign_id, on_status, recipients, amount, currency, description, created_at," \
+  " removed_at FROM reward_rules "
+
+RewardRule ReadRewardRule(const Statement& s) {
+  RewardRule r;
+  r.id = s.Int(0);
+  r.campaign_id = s.Int(1);
+  r.on = ParseStatus(s.View(2)).value_or(Status::kApproved);
+  r.to = ParseRuleRecipients(s.View(3)).value_or(RuleRecipients::kReferrer);
+  r.amount = s.OptText(4);
+  r.currency = s.Text(5);
+  r.description = s.Text(6);
+  r.created_at = OptTime(s, 7).value_or(0);
+  r.removed_at = OptTime(s, 8);
+  return r;
+}
+
+}  // namespace
+
+Result<RewardRule> SqliteStore::CreateRewardRule(const RewardRule& rule) {
+  auto stmt = Cached(
+      "INSERT INTO reward_rules (campaign_id, on_status, recipients, amount, currency,"
+      " description, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, rule.campaign_id);
+  s.Bind(2, StatusName(rule.on));
+  s.Bind(3, RuleRecipientsName(rule.to));
+  s.Bind(4, rule.amount);
+  s.Bind(5, std::string_view(rule.currency));
+  s.Bind(6, std::string_view(rule.description));
+  s.Bind(7, std::string_view(FormatTimestamp(rule.created_at)));
+  if (auto ok = s.Run(); !ok) return std::unexpected(ok.error());
+  RewardRule created = rule;
+  created.id = sqlite3_last_insert_rowid(db_->handle());
+  return created;
+}
+
+Result<std::vector<RewardRule>> SqliteStore::ListRewardRules(std::optional<int64_t> campaign_id,
+                                                             bool include_removed) {
+  auto stmt = Cached(REWARD_RULE_COLUMNS
+                     "WHERE (?1 IS NULL OR campaign_id = ?1) AND (?2 OR removed_at IS NULL)"
+                     " ORDER BY id");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, campaign_id);
+  s.Bind(2, int64_t{include_removed});
+  std::vector<RewardRule> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRewardRule(s));
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  return out;
+}
+
+Result<bool> SqliteStore::RemoveRewardRule(int64_t id, Micros at) {
+  auto stmt =
+      Cached("UPDATE reward_rules SET removed_at = ?2 WHERE id = ?1 AND removed_at IS NULL");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->Bind(1, id);
+  (*stmt)->Bind(2, std::string_view(FormatTimestamp(at)));
+  if (auto ok = (*stmt)->Run(); !ok) return std::unexpected(ok.error());
+  return sqlite3_changes(db_->handle()) > 0;
+}
+
+Result<void> SqliteStore::InsertRewards(std::span<const Reward> rewards) {
+  auto stmt = Cached(
+      "INSERT INTO rewards (rule_id, referral_id, recipient, member_id, amount, currency,"
+      " description, issued_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+      " ON CONFLICT (rule_id, referral_id, recipient) DO NOTHING");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  for (const Reward& r : rewards) {
+    s.Bind(1, r.rule_id);
+    s.Bind(2, r.referral_id);
+    s.Bind(3, RecipientName(r.recipient));
+    s.Bind(4, r.member_id);
+    s.Bind(5, r.amount);
+    s.BindStatic(6, r.currency);
+    s.BindStatic(7, r.description);
+    s.Bind(8, std::string_view(FormatTimestamp(r.issued_at)));
+    if (auto ok = s.Run(); !ok) return ok;
+  }
+  return {};
+}
+
+Result<std::vector<Reward>> SqliteStore::ListRewards(const RewardFilter& filter) {
+  auto stmt = Cached(
+      "SELECT w.id, w.rule_id, w.referral_id, w.recipient, w.member_id, w.amount, w.currency,"
+      " w.description, w.state, w.issued_at, w.paid_at, c.name,"
+      " CASE w.recipient WHEN 'referrer' THEN m.email ELSE r.email END"
+      " FROM rewards w JOIN referrals r ON r.id = w.referral_id"
+      " JOIN campaigns c ON c.id = r.campaign_id LEFT JOIN members m ON m.id = w.member_id"
+      " WHERE (?1 IS NULL OR r.campaign_id = ?1) AND (?2 IS NULL OR w.referral_id = ?2)"
+      " AND (?3 IS NULL OR w.state = ?3) ORDER BY w.id");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, filter.campaign_id);
+  s.Bind(2, filter.referral_id);
+  if (filter.state) s.Bind(3, RewardStateName(*filter.state));
+  std::vector<Reward> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    Reward w;
+    w.id = s.Int(0);
+    w.rule_id = s.Int(1);
+    w.referral_id = s.Int(2);
+    w.recipient = ParseRecipient(s.View(3)).value_or(Recipient::kReferred);
+    if (!s.IsNull(4)) w.member_id = s.Int(4);
+    w.amount = s.OptText(5);
+    w.currency = s.Text(6);
+    w.description = s.Text(7);
+    w.state = ParseRewardState(s.View(8)).value_or(RewardState::kIssued);
+    w.issued_at = OptTime(s, 9).value_or(0);
+    w.paid_at = OptTime(s, 10);
+    w.campaign = s.Text(11);
+    w.recipient_email = s.Text(12);
+    out.push_back(std::move(w));
+  }
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  return out;
+}
+
+Result<int64_t> SqliteStore::MarkRewardsPaid(std::span<const int64_t> ids, Micros at) {
+  auto stmt =
+      Cached("UPDATE rewards SET state = 'paid', paid_at = ?2 WHERE id = ?1 AND state = 'issued'");
+  if (!stmt) return std::unexpected(stmt.error());
+  int64_t marked = 0;
+  for (int64_t id : ids) {
+    (*stmt)->Bind(1, id);
+    (*stmt)->Bind(2, std::string_view(FormatTimestamp(at)));
+    if (auto ok = (*stmt)->Run(); !ok) return std::unexpected(ok.error());
+    marked += sqlite3_changes(db_->handle());
+  }
+  return marked;
 }
 
 Result<int64_t> SqliteStore::CreateImport(const ImportRecord& record) {

@@ -52,6 +52,14 @@ class SqliteStore final : public Store {
   Result<std::optional<ImportRecord>> GetImport(int64_t id) override;
   Result<std::vector<RowError>> ImportErrors(int64_t id) override;
 
+  Result<RewardRule> CreateRewardRule(const RewardRule& rule) override;
+  Result<std::vector<RewardRule>> ListRewardRules(std::optional<int64_t> campaign_id,
+                                                  bool include_removed) override;
+  Result<bool> RemoveRewardRule(int64_t id, Micros at) override;
+  Result<void> InsertRewards(std::span<const Reward> rewards) override;
+  Result<std::vector<Reward>> ListRewards(const RewardFilter& filter) override;
+  Result<int64_t> MarkRewardsPaid(std::span<const int64_t> ids, Micros at) override;
+
   Result<void> WriteStatusChange(const Referral& after, const StatusChange& change) override;
   Result<std::vector<StatusChange>> History(int64_t referral_id) override;
 
