@@ -2,6 +2,7 @@
 // exit statuses, and messages on stderr.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "support/test_db.h"
@@ -245,6 +246,69 @@ TEST_P(CliTest, QualifyForPeople) {
       Run("qualify '" + dir_.File("absent.csv") + "' --by email --campaign Spring");
   EXPECT_EQ(no_file.exit_code, 1);
   EXPECT_NE(no_file.err.find("absent.csv"), std::string::npos) << no_file.err;
+}
+
+// Reward rules and rewards from the command line: a rule on denied refused with exit 1,
+// rewards in `referral show --json` with SPEC §5's fields, a payout export whose
+// spreadsheet formulas are neutralized, mark-paid, and removing a rule.
+TEST_P(CliTest, RewardsFromRulesToPayout) {
+  Ok("campaign add Spring");
+  Ok("member add --campaign Spring --email '=cmd@x.com' --name Ada");
+  CommandResult denied =
+      Run("reward-rule add --campaign Spring --on denied --to both --amount 5 --currency USD");
+  EXPECT_EQ(denied.exit_code, 1);
+  EXPECT_NE(denied.err.find("cannot be on denied"), std::string::npos) << denied.err;
+  json rule = RunJson(
+      "reward-rule add --campaign Spring --on approved --to both --amount 50 --currency usd");
+  EXPECT_EQ(rule["on"], "approved");
+  EXPECT_EQ(rule["currency"], "USD");
+  Ok("reward-rule add --campaign Spring --on qualified --to referred --description '+1 month'");
+  EXPECT_EQ(RunJson("reward-rule list --campaign Spring")["rules"].size(), 2u);
+
+  Ok("referral add --campaign Spring --email a@x.com --referrer '=cmd@x.com'");
+  Ok("referral set-status 1 approved");
+  json shown = RunJson("referral show 1");
+  ASSERT_EQ(shown["rewards"].size(), 3u) << shown.dump();
+  for (const json& w : shown["rewards"]) {
+    for (const char* field :
+         {"rule", "recipient", "amount", "currency", "description", "state", "issued_at"}) {
+      EXPECT_TRUE(w.contains(field)) << field << " in " << w.dump();
+    }
+    EXPECT_EQ(w["state"], "issued");
+  }
+
+  const std::string file = dir_.File("payout.csv");
+  Ok("reward export '" + file + "' --campaign Spring --state issued");
+  std::ifstream in(file);
+  std::string header, line;
+  std::getline(in, header);
+  EXPECT_EQ(header.rfind("reward_id,campaign,referral_id,recipient,recipient_email,amount", 0), 0u)
+      << header;
+  int rows = 0;
+  bool neutralized = false, description_neutralized = false;
+  while (std::getline(in, line)) {
+    ++rows;
+    neutralized |= line.find(",'=cmd@x.com,") != std::string::npos;
+    description_neutralized |= line.find(",'+1 month,") != std::string::npos;
+    EXPECT_EQ(line.find(",=cmd"), std::string::npos) << "a formula reached the export: " << line;
+  }
+  EXPECT_EQ(rows, 3);
+  EXPECT_TRUE(neutralized) << "the referrer's email starting with = was not neutralized";
+  EXPECT_TRUE(description_neutralized);
+
+  json paid = RunJson("reward mark-paid 1 2");
+  EXPECT_EQ(paid["marked_paid"], 2);
+  EXPECT_EQ(RunJson("reward list --state paid")["rewards"].size(), 2u);
+  EXPECT_EQ(RunJson("reward list --state issued")["rewards"].size(), 1u);
+  EXPECT_EQ(Run("reward list --state lost").exit_code, 1);
+
+  Ok("reward-rule remove " + std::to_string(rule["id"].get<int64_t>()));
+  EXPECT_EQ(Run("reward-rule remove " + std::to_string(rule["id"].get<int64_t>())).exit_code, 1);
+  Ok("referral add --campaign Spring --email b@x.com");
+  Ok("referral set-status 2 approved");
+  json b = RunJson("referral show 2");
+  ASSERT_EQ(b["rewards"].size(), 1u) << "the removed rule still issued: " << b.dump();
+  EXPECT_EQ(b["rewards"][0]["description"], "+1 month");
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, CliTest, ::testing::ValuesIn(StoreKinds()));
