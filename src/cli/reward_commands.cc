@@ -99,6 +99,7 @@ bool ParseState(Context& ctx, RewardArgs& args) {
 void AddFilterOptions(CLI::App* cmd, RewardArgs& args) {
   cmd->add_option("--campaign", args.query.campaign, "only this campaign's");
   cmd->add_option("--referral", args.query.referral_id, "only this referral's (its id)");
+  cmd->add_option("--member", args.query.member, "only those this referrer (email) earned");
   cmd->add_option("--state", args.state, "issued or paid");
 }
 

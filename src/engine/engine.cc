@@ -226,7 +226,8 @@ Result<void> Engine::RemoveRewardRule(int64_t id) {
 }
 
 Result<std::vector<Reward>> Engine::Rewards(const RewardQuery& query) {
-  RewardFilter filter{std::nullopt, query.referral_id, query.state};
+  RewardFilter filter{std::nullopt, query.referral_id, query.state, std::nullopt};
+  if (!Trim(query.member).empty()) filter.member_email = NormalizeEmail(query.member);
   if (!Trim(query.campaign).empty()) {
     auto id = CampaignId(query.campaign);
     if (!id) return std::unexpected(id.error());

@@ -26,6 +26,7 @@ struct RewardQuery {
   std::string campaign;  // name; empty: all
   std::optional<int64_t> referral_id;
   std::optional<RewardState> state;
+  std::string member;  // a referrer's email: the rewards they earned; empty: all
 };
 
 struct ListRequest {

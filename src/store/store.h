@@ -77,6 +77,7 @@ struct RewardFilter {
   std::optional<int64_t> campaign_id;
   std::optional<int64_t> referral_id;
   std::optional<RewardState> state;
+  std::optional<std::string> member_email;  // normalized: the rewards this referrer earned
 };
 
 // A page of `limit` referrals from `rows`, which the store read with LIMIT limit + 1:

@@ -296,6 +296,7 @@ TEST_P(CliTest, RewardsFromRulesToPayout) {
   EXPECT_TRUE(neutralized) << "the referrer's email starting with = was not neutralized";
   EXPECT_TRUE(description_neutralized);
 
+  EXPECT_EQ(RunJson("reward list --member '=CMD@x.com'")["rewards"].size(), 1u);
   json paid = RunJson("reward mark-paid 1 2");
   EXPECT_EQ(paid["marked_paid"], 2);
   EXPECT_EQ(RunJson("reward list --state paid")["rewards"].size(), 2u);

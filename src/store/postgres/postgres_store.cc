@@ -849,12 +849,13 @@ Result<std::vector<Reward>> PostgresStore::ListRewards(const RewardFilter& filte
       " JOIN campaigns c ON c.id = r.campaign_id LEFT JOIN members m ON m.id = w.member_id"
       " WHERE ($1::bigint IS NULL OR r.campaign_id = $1)"
       " AND ($2::bigint IS NULL OR w.referral_id = $2) AND ($3::text IS NULL OR w.state = $3)"
-      " ORDER BY w.id",
+      " AND ($4::text IS NULL OR m.email = $4) ORDER BY w.id",
       Params()
           .Add(filter.campaign_id)
           .Add(filter.referral_id)
           .Add(filter.state ? std::optional<std::string>(RewardStateName(*filter.state))
-                            : std::nullopt));
+                            : std::nullopt)
+          .Add(filter.member_email));
   if (!rows) return Failed(rows.error());
   std::vector<Reward> out;
   for (int i = 0; i < rows->size(); ++i) {

@@ -850,13 +850,14 @@ Result<std::vector<Reward>> SqliteStore::ListRewards(const RewardFilter& filter)
       " FROM rewards w JOIN referrals r ON r.id = w.referral_id"
       " JOIN campaigns c ON c.id = r.campaign_id LEFT JOIN members m ON m.id = w.member_id"
       " WHERE (?1 IS NULL OR r.campaign_id = ?1) AND (?2 IS NULL OR w.referral_id = ?2)"
-      " AND (?3 IS NULL OR w.state = ?3) ORDER BY w.id");
+      " AND (?3 IS NULL OR w.state = ?3) AND (?4 IS NULL OR m.email = ?4) ORDER BY w.id");
   if (!stmt) return std::unexpected(stmt.error());
   Statement& s = **stmt;
   ResetGuard reset(s);
   s.Bind(1, filter.campaign_id);
   s.Bind(2, filter.referral_id);
   if (filter.state) s.Bind(3, RewardStateName(*filter.state));
+  s.Bind(4, filter.member_email);
   std::vector<Reward> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
