@@ -102,13 +102,9 @@ Result<Campaign> Engine::AddCampaign(std::string_view name) {
 Result<Member> Engine::AddMember(const MemberInput& input) {
   auto tx = store_.BeginWrite();
   if (!tx) return std::unexpected(tx.error());
-  auto campaign_id = CampaignId(input.campaign);
+  auto campaign_id = RequireCampaign(input.campaign);
   if (!campaign_id) return std::unexpected(campaign_id.error());
-  if (!*campaign_id) {
-    return Fail(ErrorCode::kNotFound,
-                fmt::format("campaign \"{}\" does not exist", Trim(input.campaign)));
-  }
-  NewMember m{**campaign_id, NormalizeEmail(input.email), std::string(Trim(input.name)),
+  NewMember m{*campaign_id, NormalizeEmail(input.email), std::string(Trim(input.name)),
               std::nullopt};
   if (!IsValidEmail(m.email)) {
     return Fail(ErrorCode::kInvalidInput,
@@ -190,13 +186,9 @@ Result<RewardRule> Engine::AddRewardRule(const RewardRuleInput& input) {
   }
   auto tx = store_.BeginWrite();
   if (!tx) return std::unexpected(tx.error());
-  auto campaign_id = CampaignId(input.campaign);
+  auto campaign_id = RequireCampaign(input.campaign);
   if (!campaign_id) return std::unexpected(campaign_id.error());
-  if (!*campaign_id) {
-    return Fail(ErrorCode::kNotFound,
-                fmt::format("no campaign named \"{}\"", Trim(input.campaign)));
-  }
-  rule.campaign_id = **campaign_id;
+  rule.campaign_id = *campaign_id;
   rule.created_at = Now();
   auto created = store_.CreateRewardRule(rule);
   if (!created) return created;
@@ -207,10 +199,8 @@ Result<RewardRule> Engine::AddRewardRule(const RewardRuleInput& input) {
 Result<std::vector<RewardRule>> Engine::RewardRules(std::string_view campaign) {
   std::optional<int64_t> campaign_id;
   if (!Trim(campaign).empty()) {
-    auto id = CampaignId(campaign);
+    auto id = RequireCampaign(campaign);
     if (!id) return std::unexpected(id.error());
-    if (!*id)
-      return Fail(ErrorCode::kNotFound, fmt::format("no campaign named \"{}\"", Trim(campaign)));
     campaign_id = *id;
   }
   return store_.ListRewardRules(campaign_id, false);
@@ -229,12 +219,8 @@ Result<std::vector<Reward>> Engine::Rewards(const RewardQuery& query) {
   RewardFilter filter{std::nullopt, query.referral_id, query.state, std::nullopt};
   if (!Trim(query.member).empty()) filter.member_email = NormalizeEmail(query.member);
   if (!Trim(query.campaign).empty()) {
-    auto id = CampaignId(query.campaign);
+    auto id = RequireCampaign(query.campaign);
     if (!id) return std::unexpected(id.error());
-    if (!*id) {
-      return Fail(ErrorCode::kNotFound,
-                  fmt::format("no campaign named \"{}\"", Trim(query.campaign)));
-    }
     filter.campaign_id = *id;
   }
   return store_.ListRewards(filter);
@@ -247,6 +233,14 @@ Result<int64_t> Engine::MarkRewardsPaid(std::span<const int64_t> ids) {
   if (!marked) return marked;
   if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
   return marked;
+}
+
+Result<int64_t> Engine::RequireCampaign(std::string_view name) {
+  auto id = CampaignId(name);
+  if (!id) return std::unexpected(id.error());
+  if (!*id)
+    return Fail(ErrorCode::kNotFound, fmt::format("campaign \"{}\" does not exist", Trim(name)));
+  return **id;
 }
 
 Result<std::optional<int64_t>> Engine::CampaignId(std::string_view name) {

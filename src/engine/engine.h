@@ -66,6 +66,9 @@ class Engine {
   Result<Member> AddMember(const MemberInput& input);
   Result<Referral> AddReferral(const ReferralInput& input);
 
+  // The id of the campaign named `name` (trimmed), or kNotFound saying it does not exist.
+  Result<int64_t> RequireCampaign(std::string_view name);
+
   // Exactly one referral, or kNotFound / kAmbiguous with a message that says what to add.
   Result<Referral> Resolve(const ReferralKey& key);
   Result<ReferralDetails> Details(int64_t referral_id);

@@ -118,9 +118,8 @@ class ValueList {
 };
 
 // Which campaign the request names: none for codes without one.
-Result<std::optional<int64_t>> CampaignOf(Store& store, const QualifyRequest& request) {
-  std::string_view name = Trim(request.campaign);
-  if (name.empty()) {
+Result<std::optional<int64_t>> CampaignOf(Engine& engine, const QualifyRequest& request) {
+  if (Trim(request.campaign).empty()) {
     if (request.by == QualifyBy::kEmail) {
       return Fail(ErrorCode::kInvalidInput,
                   "qualifying by email needs a campaign (--campaign): one person may take part "
@@ -128,10 +127,9 @@ Result<std::optional<int64_t>> CampaignOf(Store& store, const QualifyRequest& re
     }
     return std::optional<int64_t>();
   }
-  auto campaign = store.FindCampaign(name);
-  if (!campaign) return std::unexpected(campaign.error());
-  if (!*campaign) return Fail(ErrorCode::kNotFound, fmt::format("no campaign named \"{}\"", name));
-  return std::optional<int64_t>((*campaign)->id);
+  auto id = engine.RequireCampaign(request.campaign);
+  if (!id) return std::unexpected(id.error());
+  return std::optional<int64_t>(*id);
 }
 
 Result<void> ReadList(csv::Reader& reader, ValueList& list, const ProgressFn& progress) {
@@ -253,7 +251,7 @@ std::string QualifyCounts(const QualifyReport& report) {
 Result<QualifyReport> EstimateQualify(Engine& engine, csv::Reader& reader,
                                       const QualifyRequest& request, const ProgressFn& progress) {
   Store& store = engine.store();
-  auto campaign_id = CampaignOf(store, request);
+  auto campaign_id = CampaignOf(engine, request);
   if (!campaign_id) return std::unexpected(campaign_id.error());
   ValueList list(request.by);
   if (auto ok = ReadList(reader, list, progress); !ok) return std::unexpected(ok.error());
@@ -270,7 +268,7 @@ Result<QualifyReport> ApplyQualify(Engine& engine, csv::Reader& reader,
                                    const QualifyRequest& request, const ImportSource& source,
                                    const ProgressFn& progress) {
   Store& store = engine.store();
-  auto campaign_id = CampaignOf(store, request);
+  auto campaign_id = CampaignOf(engine, request);
   if (!campaign_id) return std::unexpected(campaign_id.error());
   ValueList list(request.by);
   Micros started = engine.Now();

@@ -135,7 +135,7 @@ TEST_P(RewardsTest, BadRulesAreRefusedAndRemovedRulesIssueNothing) {
       {{"Spring", "qualified", "both", "", "USD", "x"}, "a currency needs an amount"},
       {{"Spring", "soon", "both", "10", "USD", ""}, "is not a status"},
       {{"Spring", "qualified", "nobody", "10", "USD", ""}, "is not a recipient"},
-      {{"Nope", "qualified", "both", "10", "USD", ""}, "no campaign named"},
+      {{"Nope", "qualified", "both", "10", "USD", ""}, "does not exist"},
   };
   for (const Bad& b : bad) {
     auto r = engine_->AddRewardRule(b.input);
