@@ -1427,7 +1427,9 @@ bench_qualify() {
   local name=qualify
   local rows=$BENCH_ROWS
   local template=$OUT/db/qualify-template.db
+  local rtemplate=$OUT/db/qualify-rules-template.db
   local db=$OUT/db/qualify.db
+  local rdb=$OUT/db/qualify-rules.db
 
   qualify_data "$name"
   local list=$QUALIFY_LIST
@@ -1465,6 +1467,17 @@ bench_qualify() {
   baseline_plan=$(sqlite3 "$template" 'CREATE TEMP TABLE list_csv (value TEXT);' \
     "EXPLAIN QUERY PLAN $QUALIFY_HITS_SQL;" |
     sed '1d; s/^[|` -]*//' | paste -sd';' | sed 's/;/; /g')
+  # The rewards the apply must issue with the rules, counted with plain SQL: the
+  # referrals the baseline's join picks enter qualified (none approved), so one
+  # reward to the referred each and one to the referrer of those that have one.
+  local want_rewards
+  want_rewards=$(sqlite3 -separator ' ' "$template" 'CREATE TEMP TABLE list_csv (value TEXT);' \
+    ".import --csv --schema temp '$list' list_csv" \
+    "SELECT count(*), count(referrer_id) FROM referrals WHERE id IN (SELECT id FROM ($QUALIFY_HITS_SQL));")
+  [[ $want_rewards =~ ^[0-9]+\ [0-9]+$ ]] ||
+    die "$name: could not count the rewards expected: \"$want_rewards\""
+  # shellcheck disable=SC2086
+  want_rewards=$(rewards_line 0 $want_rewards)
   rm -f "$template-wal" "$template-shm"
   local want_q=${expect#* * * }
   want_q=${want_q%% *}
@@ -1472,7 +1485,12 @@ bench_qualify() {
   log "$name: the list should give: $(qualify_expect_words "$expect")"
   log "$name: baseline $baseline_pragmas; join plan: $baseline_plan"
 
+  # The template with the two reward rules in the campaign the list qualifies.
+  reward_rules_template "$template" "$rtemplate" "$name" "$QUALIFY_CAMPAIGN"
+  log "$name: rules template: $REWARD_RULES_TEXT, in \"$QUALIFY_CAMPAIGN\"; the apply should issue $(rewards_words "$want_rewards")"
+
   local -a base_s=() base_kib=() base_cpu=() dry_s=() dry_kib=() dry_cpu=() app_s=() app_kib=() app_cpu=()
+  local -a rul_s=() rul_kib=() rul_cpu=()
   local run got base_state=""
   local -a qcmd=(qualify "$list" --by email --campaign "$QUALIFY_CAMPAIGN")
   for ((run = 1; run <= BENCH_RUNS; run++)); do
@@ -1521,8 +1539,28 @@ bench_qualify() {
       die "$name: after apply run $run the database is \"$got\"; after the baseline \"$base_state\" (before: \"$template_state\")"
     if [ "$BENCH_KEEP" != 1 ] || [ "$run" -lt "$BENCH_RUNS" ]; then fresh_db "$db"; fi
     log "$name: run $run/$BENCH_RUNS apply     ${app_s[-1]} s  cpu ${app_cpu[-1]} s  $(mib "${app_kib[-1]}") MB  (load $(loadavg))"
+
+    # reftrack apply with reward rules: a fresh copy of the rules template, the same
+    # timed apply; the same checks, and the rewards counted from the list.
+    import_copy "$rtemplate" "$rdb"
+    timed "$name-rules-$run" "$REFTRACK" --db "$rdb" "${qcmd[@]}" --json
+    rul_s+=("$TIMED_S")
+    rul_kib+=("$TIMED_KIB")
+    rul_cpu+=("$TIMED_CPU")
+    qualify_check_report "$name-rules" "$run" true "$expect"
+    [ "$QUALIFY_REPORTED" = "$dry_q" ] ||
+      die "$name: run $run: the dry run would qualify $dry_q, the apply with rules qualified $QUALIFY_REPORTED"
+    got=$(sqlite3 "$rdb" "$QUALIFY_STATE_SQL")
+    [ "$got" = "$base_state" ] ||
+      die "$name: after apply with rules run $run the database is \"$got\"; after the baseline \"$base_state\" (before: \"$template_state\")"
+    got=$(sqlite3 "$rdb" "$REWARDS_SQL")
+    [ "$got" = "$want_rewards" ] ||
+      die "$name: apply with rules run $run issued rewards \"$got\", expected \"$want_rewards\" (total, then consistent rewards per rule status/recipient)"
+    if [ "$BENCH_KEEP" != 1 ] || [ "$run" -lt "$BENCH_RUNS" ]; then fresh_db "$rdb"; fi
+    log "$name: run $run/$BENCH_RUNS rules     ${rul_s[-1]} s  cpu ${rul_cpu[-1]} s  $(mib "${rul_kib[-1]}") MB  ${want_rewards%% *} rewards  (load $(loadavg))"
   done
   [ "$BENCH_KEEP" = 1 ] || fresh_db "$template"
+  [ "$BENCH_KEEP" = 1 ] || fresh_db "$rtemplate"
 
   local base_med dry_med app_med base_cpu_med dry_cpu_med app_cpu_med
   local dry_r app_r dry_cpu_r app_cpu_r base_peak dry_peak app_peak ref_peak
@@ -1540,6 +1578,14 @@ bench_qualify() {
   dry_peak=$(mib "$(max "${dry_kib[@]}")")
   app_peak=$(mib "$(max "${app_kib[@]}")")
   ref_peak=$(mib "$(max "${dry_kib[@]}" "${app_kib[@]}")")
+  local rul_med rul_cpu_med rul_r rul_cpu_r rul_peak rul_verdict
+  rul_med=$(median "${rul_s[@]}")
+  rul_cpu_med=$(median "${rul_cpu[@]}")
+  rul_r=$(ratio "$rul_med" "$app_med")
+  rul_cpu_r=$(ratio "$rul_cpu_med" "$app_cpu_med")
+  rul_peak=$(mib "$(max "${rul_kib[@]}")")
+  rul_verdict=$(target_verdict "$rul_r" "$REWARDS_TARGET")
+  local rewards_n=${want_rewards%% *}
 
   local dry_verdict app_verdict mem_verdict
   dry_verdict=$(target_verdict "$dry_r" 0.2)
@@ -1561,10 +1607,14 @@ bench_qualify() {
       "$dry_peak" "${dry_s[*]}"
     printf '  %-36s %9s %9s %9s  %s\n' "reftrack qualify" "$app_med" "$app_cpu_med" \
       "$app_peak" "${app_s[*]}"
+    printf '  %-36s %9s %9s %9s  %s\n' "reftrack qualify, 2 reward rules" "$rul_med" "$rul_cpu_med" \
+      "$rul_peak" "${rul_s[*]}  ($rewards_n rewards)"
     printf '  %-36s %9s %9s  (target <= 0.2x on wall time: %s)\n' "ratio dry run / baseline" \
       "${dry_r}x" "${dry_cpu_r}x" "$dry_verdict"
     printf '  %-36s %9s %9s  (target <= 0.35x on wall time: %s)\n' "ratio apply / baseline" \
       "${app_r}x" "${app_cpu_r}x" "$app_verdict"
+    printf '  %-36s %9s %9s  (target <= %sx on wall time: %s)\n' "ratio apply with / without rules" \
+      "${rul_r}x" "${rul_cpu_r}x" "$REWARDS_TARGET" "$rul_verdict"
     printf '  %-36s %9s  (target <= 250 MB: %s)\n' "reftrack peak memory" "$ref_peak MB" "$mem_verdict"
     echo
   }
@@ -1621,15 +1671,30 @@ bench_qualify() {
     "median_cpu_s": $app_cpu_med,
     "peak_mb": $app_peak
   },
+  "apply_rules": {
+    "command": $(json_str "reftrack --db DB qualify qualify.csv --by email --campaign \"$QUALIFY_CAMPAIGN\" --json"),
+    "reward_rules": $(json_str "$REWARD_RULES_TEXT; in \"$QUALIFY_CAMPAIGN\""),
+    "rewards": $(rewards_json "$want_rewards"),
+    "wall_s": $(json_list "${rul_s[@]}"),
+    "peak_rss_kib": $(json_list "${rul_kib[@]}"),
+    "median_s": $rul_med,
+    "cpu_s": $(json_list "${rul_cpu[@]}"),
+    "median_cpu_s": $rul_cpu_med,
+    "peak_mb": $rul_peak
+  },
   "dry_run_ratio": $(json_num "$dry_r"),
   "dry_run_cpu_ratio": $(json_num "$dry_cpu_r"),
   "apply_ratio": $(json_num "$app_r"),
   "apply_cpu_ratio": $(json_num "$app_cpu_r"),
+  "apply_rules_ratio": $(json_num "$rul_r"),
+  "apply_rules_cpu_ratio": $(json_num "$rul_cpu_r"),
   "target_dry_run_ratio": 0.2,
   "target_apply_ratio": 0.35,
+  "target_apply_rules_ratio": $REWARDS_TARGET,
   "target_peak_mb": 250,
   "peak_mb": $ref_peak,
   "meets_target": $all_met,
+  "meets_apply_rules_target": $([ "$rul_verdict" = "meets target" ] && echo true || echo false),
   "nproc": $NPROC,
   "ram_gib": $RAM_GIB,
   "sqlite3_version": $(json_str "$SQLITE_VERSION")
@@ -1656,8 +1721,10 @@ their history and new status with one INSERT and one UPDATE.
 | baseline: \`sqlite3 .import\` + join + INSERT + UPDATE | $base_med s | ${base_s[*]} | $base_cpu_med s | $base_peak MB |
 | reftrack: \`qualify --dry-run\` | $dry_med s | ${dry_s[*]} | $dry_cpu_med s | $dry_peak MB |
 | reftrack: \`qualify\` | $app_med s | ${app_s[*]} | $app_cpu_med s | $app_peak MB |
+| reftrack: \`qualify\` with 2 reward rules ($rewards_n rewards issued) | $rul_med s | ${rul_s[*]} | $rul_cpu_med s | $rul_peak MB |
 | **ratio dry run / baseline** | **${dry_r}x** | target ≤ 0.2x: $(verdict_mark "$dry_verdict") | ${dry_cpu_r}x | |
 | **ratio apply / baseline** | **${app_r}x** | target ≤ 0.35x: $(verdict_mark "$app_verdict") | ${app_cpu_r}x | |
+| **ratio apply with rules / without** | **${rul_r}x** | target ≤ ${REWARDS_TARGET}x: $(verdict_mark "$rul_verdict") | ${rul_cpu_r}x | |
 | **reftrack peak memory** | | target ≤ 250 MB: $(verdict_mark "$mem_verdict") | | **$ref_peak MB** |
 
 Measured $(date -u +%Y-%m-%d) at commit \`$COMMIT\` ($BUILD_TYPE build) on $NPROC CPUs
@@ -1725,10 +1792,22 @@ What is measured:
   same \`qualified\` as the dry run, and a database that ends as the baseline's:
   the same referrals (count and sum of ids) in each status, $l_qual more history
   rows, all of source qualify_upload.
+- **reftrack apply with reward rules** (issue 6): the same command on a copy of a
+  second template, the database above plus two reward rules (SPEC §3) in
+  "$QUALIFY_CAMPAIGN", added untimed with \`reftrack reward-rule add\`: $REWARD_RULES_TEXT.
+  Qualifying fires the first rule (the second is looked at but never fires: no
+  referral is approved); the rewards go in the upload's transaction. Checked:
+  everything the apply above is checked for, and $(rewards_words "$want_rewards")
+  (one to the referred of each referral qualified, one to the referrer of those
+  that have one, counted with plain SQL from the template and the list), each with
+  its rule's campaign, amount and currency, the referrer's going to the
+  referral's referrer. Target: median wall time with the rules ≤ ${REWARDS_TARGET}x that of the
+  apply without.
 - **Timing**: \`/usr/bin/time -f '%e %M %U %S'\` around the timed command only;
-  each run does baseline, dry run and apply in turn to share the machine's noise.
-  The ratio targets apply to median wall times; the memory target to the largest
-  peak resident memory of any dry run or apply.
+  each run does baseline, dry run, apply and apply with rules in turn to share
+  the machine's noise. The ratio targets apply to median wall times; the memory
+  target to the largest peak resident memory of any dry run or apply without
+  rules (the apply with rules has its own peak in the table).
 EOF
   write_fragment 40 "$name"
 }
