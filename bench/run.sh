@@ -786,6 +786,83 @@ target_verdict() {
 # verdict_mark VERDICT: the verdict after ✅ or ❌.
 verdict_mark() { if [ "$1" = "meets target" ]; then echo "✅ $1"; else echo "❌ $1"; fi; }
 
+# The two reward rules (SPEC §3) of the "with rules" measurements of import and
+# qualify (issue 6: within 1.3x of the same command without rules), added to each
+# campaign the data uses. An approved referral never qualified before passes
+# through qualified, so the first rule fires on it too.
+REWARD_RULE_QUALIFIED=(--on qualified --to both --amount 10 --currency USD)
+REWARD_RULE_APPROVED=(--on approved --to referrer --amount 50 --currency USD)
+REWARD_RULES_TEXT="on qualified to both, 10 USD; on approved to referrer, 50 USD"
+REWARDS_TARGET=1.3
+
+# reward_rules_template TEMPLATE DB LABEL CAMPAIGN...: DB becomes a copy of TEMPLATE
+# with the two reward rules added to each CAMPAIGN by `reftrack reward-rule add`
+# (untimed), then checkpoint_template. Adding rules must issue no reward.
+reward_rules_template() {
+  local template=$1 db=$2 label=$3
+  shift 3
+  fresh_db "$db"
+  cp "$template" "$db"
+  : >"$OUT/runs/$label-rules.out"
+  local c
+  for c in "$@"; do
+    "$REFTRACK" --db "$db" reward-rule add --campaign "$c" "${REWARD_RULE_QUALIFIED[@]}" \
+      >>"$OUT/runs/$label-rules.out"
+    "$REFTRACK" --db "$db" reward-rule add --campaign "$c" "${REWARD_RULE_APPROVED[@]}" \
+      >>"$OUT/runs/$label-rules.out"
+  done
+  checkpoint_template "$db" "$label"
+  local n
+  n=$(sqlite3 "$db" 'SELECT count(*) FROM reward_rules WHERE removed_at IS NULL;')
+  [ "$n" = "$((2 * $#))" ] || die "$label: the rules template holds $n active reward rules, expected $((2 * $#))"
+  n=$(sqlite3 "$db" 'SELECT count(*) FROM rewards;')
+  [ "$n" = 0 ] || die "$label: adding the reward rules issued $n rewards, expected none"
+}
+
+# The rewards of a database, as one line: their total, then per rule status and
+# recipient ("approved/referrer N qualified/referred N qualified/referrer N") the
+# rewards consistent with their rule and referral: the rule of the referral's
+# campaign, the rule's amount and currency, issued, and for the referrer the
+# referral's referrer (for the referred, no member). A reward that is not consistent
+# makes the total exceed the sum.
+REWARDS_SQL="SELECT (SELECT count(*) FROM rewards) || ifnull(' ' || group_concat(s, ' '), '') FROM (
+  SELECT ru.on_status || '/' || rw.recipient || ' ' || count(*) AS s
+  FROM rewards rw JOIN reward_rules ru ON ru.id = rw.rule_id JOIN referrals r ON r.id = rw.referral_id
+  WHERE ru.campaign_id = r.campaign_id AND rw.state = 'issued' AND rw.amount IS ru.amount
+    AND rw.currency = ru.currency AND ((rw.recipient = 'referred' AND rw.member_id IS NULL)
+      OR (rw.recipient = 'referrer' AND rw.member_id IS r.referrer_id AND r.referrer_id IS NOT NULL))
+  GROUP BY ru.on_status, rw.recipient ORDER BY ru.on_status, rw.recipient) t;"
+
+# rewards_line APPROVED_REFERRER QUALIFIED_REFERRED QUALIFIED_REFERRER: the line
+# REWARDS_SQL gives for these counts (groups of 0 left out).
+rewards_line() {
+  local line=$(($1 + $2 + $3))
+  [ "$1" = 0 ] || line="$line approved/referrer $1"
+  [ "$2" = 0 ] || line="$line qualified/referred $2"
+  [ "$3" = 0 ] || line="$line qualified/referrer $3"
+  echo "$line"
+}
+
+# rewards_words LINE: a REWARDS_SQL line in words.
+rewards_words() {
+  local -a w
+  read -ra w <<<"$1"
+  local text="${w[0]} rewards" i
+  for ((i = 1; i + 1 < ${#w[@]}; i += 2)); do
+    text="$text$([ "$i" = 1 ] && echo ": " || echo ", ")${w[i + 1]} on ${w[i]%/*} to the ${w[i]#*/}"
+  done
+  echo "$text"
+}
+
+# rewards_json LINE: a REWARDS_SQL line as a JSON object of counts.
+rewards_json() {
+  local -a w
+  read -ra w <<<"$1"
+  local json="{\"issued\": ${w[0]}" i
+  for ((i = 1; i + 1 < ${#w[@]}; i += 2)); do json="$json, \"${w[i]/\//_}\": ${w[i + 1]}"; done
+  echo "$json}"
+}
+
 bench_import() {
   local name=import
   local rows=$BENCH_ROWS
@@ -794,7 +871,9 @@ bench_import() {
   local udata=$OUT/data/updates-$rows
   local upd=$udata/updates.csv
   local template=$OUT/db/import-template.db
+  local rtemplate=$OUT/db/import-rules-template.db
   local db=$OUT/db/import.db
+  local rdb=$OUT/db/import-rules.db
 
   # The referrals of referral_load when it ran first; the same bytes otherwise.
   if [ ! -s "$csv" ] || [ ! -s "$data/members.csv" ]; then
@@ -840,10 +919,30 @@ bench_import() {
       printf "journal_mode=%s, synchronous=%s, cache_size=%s, temp_store=%s", $1, sync[$2 + 1], cache, temp[$4 + 1]}')
   baseline_plan=$(sqlite3 "$template" "$IMPORT_BASELINE_TABLE" "EXPLAIN QUERY PLAN $IMPORT_BASELINE_UPDATE" |
     sed '1d; s/^[|` -]*//' | paste -sd';' | sed 's/;/; /g')
+  # The rewards the import must issue with the rules, counted with plain SQL from
+  # the template and the file (every referral is pending and was never qualified):
+  # approved with a referrer; qualified or approved; of those, with a referrer.
+  local want_rewards
+  want_rewards=$(sqlite3 -separator ' ' "$template" "$IMPORT_BASELINE_TABLE" \
+    ".import --csv --skip 1 --schema temp '$upd' updates_csv" \
+    "SELECT sum(u.status = 'approved' AND r.referrer_id IS NOT NULL),
+       sum(u.status IN ('qualified', 'approved')),
+       sum(u.status IN ('qualified', 'approved') AND r.referrer_id IS NOT NULL)
+     FROM updates_csv u JOIN referrals r ON r.external_id = u.external_id;")
+  [[ $want_rewards =~ ^[0-9]+\ [0-9]+\ [0-9]+$ ]] ||
+    die "$name: could not count the rewards expected: \"$want_rewards\""
+  # shellcheck disable=SC2086
+  want_rewards=$(rewards_line $want_rewards)
   rm -f "$template-wal" "$template-shm"
   log "$name: baseline $baseline_pragmas; plan: $baseline_plan"
 
+  # The template with the two reward rules in each of the 3 campaigns.
+  local -a campaigns=("Campaign 1" "Campaign 2" "Campaign 3")
+  reward_rules_template "$template" "$rtemplate" "$name" "${campaigns[@]}"
+  log "$name: rules template: $REWARD_RULES_TEXT, in each of ${#campaigns[@]} campaigns; the import should issue $(rewards_words "$want_rewards")"
+
   local -a base_s=() base_kib=() base_cpu=() pre_s=() pre_kib=() pre_cpu=() imp_s=() imp_kib=() imp_cpu=()
+  local -a rul_s=() rul_kib=() rul_cpu=()
   local run
   for ((run = 1; run <= BENCH_RUNS; run++)); do
     # Baseline: a fresh copy, then one timed sqlite3 process: create the temporary
@@ -894,8 +993,31 @@ bench_import() {
       die "$name: import run $run wrote $((history - history0)) history rows, expected $want_changed"
     if [ "$BENCH_KEEP" != 1 ] || [ "$run" -lt "$BENCH_RUNS" ]; then fresh_db "$db"; fi
     log "$name: run $run/$BENCH_RUNS import    ${imp_s[-1]} s  cpu ${imp_cpu[-1]} s  $(mib "${imp_kib[-1]}") MB  (load $(loadavg))"
+
+    # reftrack import with reward rules: a fresh copy of the rules template, the
+    # same timed import; the same checks, and the rewards counted from the file.
+    import_copy "$rtemplate" "$rdb"
+    timed "$name-rules-$run" "$REFTRACK" --db "$rdb" import "$upd" --json
+    rul_s+=("$TIMED_S")
+    rul_kib+=("$TIMED_KIB")
+    rul_cpu+=("$TIMED_CPU")
+    import_check_report rules "$run" true "$rows" "$want_changed"
+    [ -n "$(json_int "$OUT/runs/$name-rules-$run.out" import_id)" ] ||
+      die "$name: import with rules run $run reported no import_id"
+    got=$(status_counts "$rdb")
+    [ "$got" = "$want_counts" ] ||
+      die "$name: after import with rules run $run the referrals are \"$got\", expected \"$want_counts\""
+    history=$(sqlite3 "$rdb" 'SELECT count(*) FROM status_changes;')
+    [ "$((history - history0))" = "$want_changed" ] ||
+      die "$name: import with rules run $run wrote $((history - history0)) history rows, expected $want_changed"
+    got=$(sqlite3 "$rdb" "$REWARDS_SQL")
+    [ "$got" = "$want_rewards" ] ||
+      die "$name: import with rules run $run issued rewards \"$got\", expected \"$want_rewards\" (total, then consistent rewards per rule status/recipient)"
+    if [ "$BENCH_KEEP" != 1 ] || [ "$run" -lt "$BENCH_RUNS" ]; then fresh_db "$rdb"; fi
+    log "$name: run $run/$BENCH_RUNS rules     ${rul_s[-1]} s  cpu ${rul_cpu[-1]} s  $(mib "${rul_kib[-1]}") MB  ${want_rewards%% *} rewards  (load $(loadavg))"
   done
   [ "$BENCH_KEEP" = 1 ] || fresh_db "$template"
+  [ "$BENCH_KEEP" = 1 ] || fresh_db "$rtemplate"
 
   local base_med pre_med imp_med base_cpu_med pre_cpu_med imp_cpu_med
   local pre_r imp_r pre_cpu_r imp_cpu_r base_peak pre_peak imp_peak ref_peak
@@ -913,6 +1035,14 @@ bench_import() {
   pre_peak=$(mib "$(max "${pre_kib[@]}")")
   imp_peak=$(mib "$(max "${imp_kib[@]}")")
   ref_peak=$(mib "$(max "${pre_kib[@]}" "${imp_kib[@]}")")
+  local rul_med rul_cpu_med rul_r rul_cpu_r rul_peak rul_verdict
+  rul_med=$(median "${rul_s[@]}")
+  rul_cpu_med=$(median "${rul_cpu[@]}")
+  rul_r=$(ratio "$rul_med" "$imp_med")
+  rul_cpu_r=$(ratio "$rul_cpu_med" "$imp_cpu_med")
+  rul_peak=$(mib "$(max "${rul_kib[@]}")")
+  rul_verdict=$(target_verdict "$rul_r" "$REWARDS_TARGET")
+  local rewards_n=${want_rewards%% *}
 
   local pre_verdict imp_verdict mem_verdict
   pre_verdict=$(target_verdict "$pre_r" 0.3)
@@ -934,10 +1064,14 @@ bench_import() {
       "$pre_peak" "${pre_s[*]}"
     printf '  %-36s %9s %9s %9s  %s\n' "reftrack import" "$imp_med" "$imp_cpu_med" \
       "$imp_peak" "${imp_s[*]}"
+    printf '  %-36s %9s %9s %9s  %s\n' "reftrack import, 2 reward rules" "$rul_med" "$rul_cpu_med" \
+      "$rul_peak" "${rul_s[*]}  ($rewards_n rewards)"
     printf '  %-36s %9s %9s  (target <= 0.3x on wall time: %s)\n' "ratio preview / baseline" \
       "${pre_r}x" "${pre_cpu_r}x" "$pre_verdict"
     printf '  %-36s %9s %9s  (target <= 0.5x on wall time: %s)\n' "ratio import / baseline" \
       "${imp_r}x" "${imp_cpu_r}x" "$imp_verdict"
+    printf '  %-36s %9s %9s  (target <= %sx on wall time: %s)\n' "ratio import with / without rules" \
+      "${rul_r}x" "${rul_cpu_r}x" "$REWARDS_TARGET" "$rul_verdict"
     printf '  %-36s %9s  (target <= 300 MB: %s)\n' "reftrack peak memory" "$ref_peak MB" "$mem_verdict"
     echo
   }
@@ -987,15 +1121,30 @@ bench_import() {
     "median_cpu_s": $imp_cpu_med,
     "peak_mb": $imp_peak
   },
+  "import_rules": {
+    "command": "reftrack --db DB import updates.csv --json",
+    "reward_rules": $(json_str "$REWARD_RULES_TEXT; in each of the ${#campaigns[@]} campaigns"),
+    "rewards": $(rewards_json "$want_rewards"),
+    "wall_s": $(json_list "${rul_s[@]}"),
+    "peak_rss_kib": $(json_list "${rul_kib[@]}"),
+    "median_s": $rul_med,
+    "cpu_s": $(json_list "${rul_cpu[@]}"),
+    "median_cpu_s": $rul_cpu_med,
+    "peak_mb": $rul_peak
+  },
   "preview_ratio": $(json_num "$pre_r"),
   "preview_cpu_ratio": $(json_num "$pre_cpu_r"),
   "import_ratio": $(json_num "$imp_r"),
   "import_cpu_ratio": $(json_num "$imp_cpu_r"),
+  "import_rules_ratio": $(json_num "$rul_r"),
+  "import_rules_cpu_ratio": $(json_num "$rul_cpu_r"),
   "target_preview_ratio": 0.3,
   "target_import_ratio": 0.5,
+  "target_import_rules_ratio": $REWARDS_TARGET,
   "target_peak_mb": 300,
   "peak_mb": $ref_peak,
   "meets_target": $all_met,
+  "meets_import_rules_target": $([ "$rul_verdict" = "meets target" ] && echo true || echo false),
   "nproc": $NPROC,
   "ram_gib": $RAM_GIB,
   "sqlite3_version": $(json_str "$SQLITE_VERSION")
@@ -1021,8 +1170,10 @@ the referrals from it with one statement.
 | baseline: \`sqlite3 .import\` + \`UPDATE … FROM\` | $base_med s | ${base_s[*]} | $base_cpu_med s | $base_peak MB |
 | reftrack: \`import --dry-run\` (preview) | $pre_med s | ${pre_s[*]} | $pre_cpu_med s | $pre_peak MB |
 | reftrack: \`import\` | $imp_med s | ${imp_s[*]} | $imp_cpu_med s | $imp_peak MB |
+| reftrack: \`import\` with 2 reward rules per campaign ($rewards_n rewards issued) | $rul_med s | ${rul_s[*]} | $rul_cpu_med s | $rul_peak MB |
 | **ratio preview / baseline** | **${pre_r}x** | target ≤ 0.3x: $(verdict_mark "$pre_verdict") | ${pre_cpu_r}x | |
 | **ratio import / baseline** | **${imp_r}x** | target ≤ 0.5x: $(verdict_mark "$imp_verdict") | ${imp_cpu_r}x | |
+| **ratio import with rules / without** | **${rul_r}x** | target ≤ ${REWARDS_TARGET}x: $(verdict_mark "$rul_verdict") | ${rul_cpu_r}x | |
 | **reftrack peak memory** | | target ≤ 300 MB: $(verdict_mark "$mem_verdict") | | **$ref_peak MB** |
 
 Measured $(date -u +%Y-%m-%d) at commit \`$COMMIT\` ($BUILD_TYPE build) on $NPROC CPUs
@@ -1070,10 +1221,22 @@ What is measured:
   src/store/sqlite/sqlite_store.cc). Checked: the same JSON counts with
   applied = true and an import_id, the referrals' statuses equal the
   baseline's, and $want_changed new history rows.
+- **reftrack import with reward rules** (issue 6): the same command on a copy of a
+  second template, the database above plus two reward rules (SPEC §3) in each of
+  its ${#campaigns[@]} campaigns, added untimed with \`reftrack reward-rule add\`: $REWARD_RULES_TEXT.
+  A referral approved without having been qualified passes through qualified,
+  so the first rule fires on every row to qualified or approved, the second on
+  every row to approved whose referral has a referrer; the rewards go in the
+  import's transaction. Checked: everything the import above is checked for, and
+  $(rewards_words "$want_rewards") (counted with plain SQL from the template and the
+  file), each with its rule's campaign, amount and currency, the referrer's going to
+  the referral's referrer. Target: median wall time with the rules ≤ ${REWARDS_TARGET}x that
+  of the import without.
 - **Timing**: \`/usr/bin/time -f '%e %M %U %S'\` around the timed command only;
-  each run does baseline, preview and import in turn to share the machine's
-  noise. The ratio targets apply to median wall times; the memory target to the
-  largest peak resident memory of any preview or import run.
+  each run does baseline, preview, import and import with rules in turn to share
+  the machine's noise. The ratio targets apply to median wall times; the memory
+  target to the largest peak resident memory of any preview or import run
+  without rules (the import with rules has its own peak in the table).
 EOF
   write_fragment 30 "$name"
 }
@@ -1264,7 +1427,9 @@ bench_qualify() {
   local name=qualify
   local rows=$BENCH_ROWS
   local template=$OUT/db/qualify-template.db
+  local rtemplate=$OUT/db/qualify-rules-template.db
   local db=$OUT/db/qualify.db
+  local rdb=$OUT/db/qualify-rules.db
 
   qualify_data "$name"
   local list=$QUALIFY_LIST
@@ -1302,6 +1467,17 @@ bench_qualify() {
   baseline_plan=$(sqlite3 "$template" 'CREATE TEMP TABLE list_csv (value TEXT);' \
     "EXPLAIN QUERY PLAN $QUALIFY_HITS_SQL;" |
     sed '1d; s/^[|` -]*//' | paste -sd';' | sed 's/;/; /g')
+  # The rewards the apply must issue with the rules, counted with plain SQL: the
+  # referrals the baseline's join picks enter qualified (none approved), so one
+  # reward to the referred each and one to the referrer of those that have one.
+  local want_rewards
+  want_rewards=$(sqlite3 -separator ' ' "$template" 'CREATE TEMP TABLE list_csv (value TEXT);' \
+    ".import --csv --schema temp '$list' list_csv" \
+    "SELECT count(*), count(referrer_id) FROM referrals WHERE id IN (SELECT id FROM ($QUALIFY_HITS_SQL));")
+  [[ $want_rewards =~ ^[0-9]+\ [0-9]+$ ]] ||
+    die "$name: could not count the rewards expected: \"$want_rewards\""
+  # shellcheck disable=SC2086
+  want_rewards=$(rewards_line 0 $want_rewards)
   rm -f "$template-wal" "$template-shm"
   local want_q=${expect#* * * }
   want_q=${want_q%% *}
@@ -1309,7 +1485,12 @@ bench_qualify() {
   log "$name: the list should give: $(qualify_expect_words "$expect")"
   log "$name: baseline $baseline_pragmas; join plan: $baseline_plan"
 
+  # The template with the two reward rules in the campaign the list qualifies.
+  reward_rules_template "$template" "$rtemplate" "$name" "$QUALIFY_CAMPAIGN"
+  log "$name: rules template: $REWARD_RULES_TEXT, in \"$QUALIFY_CAMPAIGN\"; the apply should issue $(rewards_words "$want_rewards")"
+
   local -a base_s=() base_kib=() base_cpu=() dry_s=() dry_kib=() dry_cpu=() app_s=() app_kib=() app_cpu=()
+  local -a rul_s=() rul_kib=() rul_cpu=()
   local run got base_state=""
   local -a qcmd=(qualify "$list" --by email --campaign "$QUALIFY_CAMPAIGN")
   for ((run = 1; run <= BENCH_RUNS; run++)); do
@@ -1358,8 +1539,28 @@ bench_qualify() {
       die "$name: after apply run $run the database is \"$got\"; after the baseline \"$base_state\" (before: \"$template_state\")"
     if [ "$BENCH_KEEP" != 1 ] || [ "$run" -lt "$BENCH_RUNS" ]; then fresh_db "$db"; fi
     log "$name: run $run/$BENCH_RUNS apply     ${app_s[-1]} s  cpu ${app_cpu[-1]} s  $(mib "${app_kib[-1]}") MB  (load $(loadavg))"
+
+    # reftrack apply with reward rules: a fresh copy of the rules template, the same
+    # timed apply; the same checks, and the rewards counted from the list.
+    import_copy "$rtemplate" "$rdb"
+    timed "$name-rules-$run" "$REFTRACK" --db "$rdb" "${qcmd[@]}" --json
+    rul_s+=("$TIMED_S")
+    rul_kib+=("$TIMED_KIB")
+    rul_cpu+=("$TIMED_CPU")
+    qualify_check_report "$name-rules" "$run" true "$expect"
+    [ "$QUALIFY_REPORTED" = "$dry_q" ] ||
+      die "$name: run $run: the dry run would qualify $dry_q, the apply with rules qualified $QUALIFY_REPORTED"
+    got=$(sqlite3 "$rdb" "$QUALIFY_STATE_SQL")
+    [ "$got" = "$base_state" ] ||
+      die "$name: after apply with rules run $run the database is \"$got\"; after the baseline \"$base_state\" (before: \"$template_state\")"
+    got=$(sqlite3 "$rdb" "$REWARDS_SQL")
+    [ "$got" = "$want_rewards" ] ||
+      die "$name: apply with rules run $run issued rewards \"$got\", expected \"$want_rewards\" (total, then consistent rewards per rule status/recipient)"
+    if [ "$BENCH_KEEP" != 1 ] || [ "$run" -lt "$BENCH_RUNS" ]; then fresh_db "$rdb"; fi
+    log "$name: run $run/$BENCH_RUNS rules     ${rul_s[-1]} s  cpu ${rul_cpu[-1]} s  $(mib "${rul_kib[-1]}") MB  ${want_rewards%% *} rewards  (load $(loadavg))"
   done
   [ "$BENCH_KEEP" = 1 ] || fresh_db "$template"
+  [ "$BENCH_KEEP" = 1 ] || fresh_db "$rtemplate"
 
   local base_med dry_med app_med base_cpu_med dry_cpu_med app_cpu_med
   local dry_r app_r dry_cpu_r app_cpu_r base_peak dry_peak app_peak ref_peak
@@ -1377,6 +1578,14 @@ bench_qualify() {
   dry_peak=$(mib "$(max "${dry_kib[@]}")")
   app_peak=$(mib "$(max "${app_kib[@]}")")
   ref_peak=$(mib "$(max "${dry_kib[@]}" "${app_kib[@]}")")
+  local rul_med rul_cpu_med rul_r rul_cpu_r rul_peak rul_verdict
+  rul_med=$(median "${rul_s[@]}")
+  rul_cpu_med=$(median "${rul_cpu[@]}")
+  rul_r=$(ratio "$rul_med" "$app_med")
+  rul_cpu_r=$(ratio "$rul_cpu_med" "$app_cpu_med")
+  rul_peak=$(mib "$(max "${rul_kib[@]}")")
+  rul_verdict=$(target_verdict "$rul_r" "$REWARDS_TARGET")
+  local rewards_n=${want_rewards%% *}
 
   local dry_verdict app_verdict mem_verdict
   dry_verdict=$(target_verdict "$dry_r" 0.2)
@@ -1398,10 +1607,14 @@ bench_qualify() {
       "$dry_peak" "${dry_s[*]}"
     printf '  %-36s %9s %9s %9s  %s\n' "reftrack qualify" "$app_med" "$app_cpu_med" \
       "$app_peak" "${app_s[*]}"
+    printf '  %-36s %9s %9s %9s  %s\n' "reftrack qualify, 2 reward rules" "$rul_med" "$rul_cpu_med" \
+      "$rul_peak" "${rul_s[*]}  ($rewards_n rewards)"
     printf '  %-36s %9s %9s  (target <= 0.2x on wall time: %s)\n' "ratio dry run / baseline" \
       "${dry_r}x" "${dry_cpu_r}x" "$dry_verdict"
     printf '  %-36s %9s %9s  (target <= 0.35x on wall time: %s)\n' "ratio apply / baseline" \
       "${app_r}x" "${app_cpu_r}x" "$app_verdict"
+    printf '  %-36s %9s %9s  (target <= %sx on wall time: %s)\n' "ratio apply with / without rules" \
+      "${rul_r}x" "${rul_cpu_r}x" "$REWARDS_TARGET" "$rul_verdict"
     printf '  %-36s %9s  (target <= 250 MB: %s)\n' "reftrack peak memory" "$ref_peak MB" "$mem_verdict"
     echo
   }
@@ -1458,15 +1671,30 @@ bench_qualify() {
     "median_cpu_s": $app_cpu_med,
     "peak_mb": $app_peak
   },
+  "apply_rules": {
+    "command": $(json_str "reftrack --db DB qualify qualify.csv --by email --campaign \"$QUALIFY_CAMPAIGN\" --json"),
+    "reward_rules": $(json_str "$REWARD_RULES_TEXT; in \"$QUALIFY_CAMPAIGN\""),
+    "rewards": $(rewards_json "$want_rewards"),
+    "wall_s": $(json_list "${rul_s[@]}"),
+    "peak_rss_kib": $(json_list "${rul_kib[@]}"),
+    "median_s": $rul_med,
+    "cpu_s": $(json_list "${rul_cpu[@]}"),
+    "median_cpu_s": $rul_cpu_med,
+    "peak_mb": $rul_peak
+  },
   "dry_run_ratio": $(json_num "$dry_r"),
   "dry_run_cpu_ratio": $(json_num "$dry_cpu_r"),
   "apply_ratio": $(json_num "$app_r"),
   "apply_cpu_ratio": $(json_num "$app_cpu_r"),
+  "apply_rules_ratio": $(json_num "$rul_r"),
+  "apply_rules_cpu_ratio": $(json_num "$rul_cpu_r"),
   "target_dry_run_ratio": 0.2,
   "target_apply_ratio": 0.35,
+  "target_apply_rules_ratio": $REWARDS_TARGET,
   "target_peak_mb": 250,
   "peak_mb": $ref_peak,
   "meets_target": $all_met,
+  "meets_apply_rules_target": $([ "$rul_verdict" = "meets target" ] && echo true || echo false),
   "nproc": $NPROC,
   "ram_gib": $RAM_GIB,
   "sqlite3_version": $(json_str "$SQLITE_VERSION")
@@ -1493,8 +1721,10 @@ their history and new status with one INSERT and one UPDATE.
 | baseline: \`sqlite3 .import\` + join + INSERT + UPDATE | $base_med s | ${base_s[*]} | $base_cpu_med s | $base_peak MB |
 | reftrack: \`qualify --dry-run\` | $dry_med s | ${dry_s[*]} | $dry_cpu_med s | $dry_peak MB |
 | reftrack: \`qualify\` | $app_med s | ${app_s[*]} | $app_cpu_med s | $app_peak MB |
+| reftrack: \`qualify\` with 2 reward rules ($rewards_n rewards issued) | $rul_med s | ${rul_s[*]} | $rul_cpu_med s | $rul_peak MB |
 | **ratio dry run / baseline** | **${dry_r}x** | target ≤ 0.2x: $(verdict_mark "$dry_verdict") | ${dry_cpu_r}x | |
 | **ratio apply / baseline** | **${app_r}x** | target ≤ 0.35x: $(verdict_mark "$app_verdict") | ${app_cpu_r}x | |
+| **ratio apply with rules / without** | **${rul_r}x** | target ≤ ${REWARDS_TARGET}x: $(verdict_mark "$rul_verdict") | ${rul_cpu_r}x | |
 | **reftrack peak memory** | | target ≤ 250 MB: $(verdict_mark "$mem_verdict") | | **$ref_peak MB** |
 
 Measured $(date -u +%Y-%m-%d) at commit \`$COMMIT\` ($BUILD_TYPE build) on $NPROC CPUs
@@ -1562,10 +1792,22 @@ What is measured:
   same \`qualified\` as the dry run, and a database that ends as the baseline's:
   the same referrals (count and sum of ids) in each status, $l_qual more history
   rows, all of source qualify_upload.
+- **reftrack apply with reward rules** (issue 6): the same command on a copy of a
+  second template, the database above plus two reward rules (SPEC §3) in
+  "$QUALIFY_CAMPAIGN", added untimed with \`reftrack reward-rule add\`: $REWARD_RULES_TEXT.
+  Qualifying fires the first rule (the second is looked at but never fires: no
+  referral is approved); the rewards go in the upload's transaction. Checked:
+  everything the apply above is checked for, and $(rewards_words "$want_rewards")
+  (one to the referred of each referral qualified, one to the referrer of those
+  that have one, counted with plain SQL from the template and the list), each with
+  its rule's campaign, amount and currency, the referrer's going to the
+  referral's referrer. Target: median wall time with the rules ≤ ${REWARDS_TARGET}x that of the
+  apply without.
 - **Timing**: \`/usr/bin/time -f '%e %M %U %S'\` around the timed command only;
-  each run does baseline, dry run and apply in turn to share the machine's noise.
-  The ratio targets apply to median wall times; the memory target to the largest
-  peak resident memory of any dry run or apply.
+  each run does baseline, dry run, apply and apply with rules in turn to share
+  the machine's noise. The ratio targets apply to median wall times; the memory
+  target to the largest peak resident memory of any dry run or apply without
+  rules (the apply with rules has its own peak in the table).
 EOF
   write_fragment 40 "$name"
 }
