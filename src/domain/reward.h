@@ -45,6 +45,7 @@ struct Reward {
   int64_t referral_id = 0;
   Recipient recipient = Recipient::kReferrer;
   std::optional<int64_t> member_id;  // the referrer, for a referrer's reward
+  // The rule's terms (rules never change, so the store keeps them with the rule).
   std::optional<std::string> amount;
   std::string currency;
   std::string description;

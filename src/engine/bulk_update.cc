@@ -202,6 +202,10 @@ class BulkUpdatePlan {
     writes_.clear();
     history_.clear();
     if (!written) return written;
+    // In referral order, as the rewards' unique key: its pages are written in one sweep.
+    std::stable_sort(rewards_.begin(), rewards_.end(), [](const Reward& a, const Reward& b) {
+      return a.referral_id < b.referral_id;
+    });
     auto issued = store_.InsertRewards(rewards_);
     rewards_.clear();
     return issued;

@@ -796,44 +796,28 @@ Result<bool> PostgresStore::RemoveRewardRule(int64_t id, Micros at) {
 Result<void> PostgresStore::InsertRewards(std::span<const Reward> rewards) {
   if (rewards.empty()) return {};
   if (auto ok = conn_->Exec(
-          "CREATE TEMP TABLE IF NOT EXISTS rewards_staging (rule_id BIGINT, referral_id BIGINT,"
-          " recipient TEXT, member_id BIGINT, amount TEXT, currency TEXT, description TEXT,"
-          " issued_at TIMESTAMPTZ) ON COMMIT DROP; TRUNCATE rewards_staging");
+          "CREATE TEMP TABLE IF NOT EXISTS rewards_staging (referral_id BIGINT, rule_id BIGINT,"
+          " recipient TEXT, issued_at TIMESTAMPTZ) ON COMMIT DROP; TRUNCATE rewards_staging");
       !ok) {
     return Failed(ok.error());
   }
   std::string data;
-  data.reserve(rewards.size() * 80);
+  data.reserve(rewards.size() * 64);
   for (const Reward& r : rewards) {
-    data += std::to_string(r.rule_id);
-    data += '\t';
     data += std::to_string(r.referral_id);
     data += '\t';
+    data += std::to_string(r.rule_id);
+    data += '\t';
     data += RecipientName(r.recipient);
-    data += '\t';
-    if (r.member_id)
-      data += std::to_string(*r.member_id);
-    else
-      pg::AppendCopyNull(data);
-    data += '\t';
-    if (r.amount)
-      pg::AppendCopyField(data, *r.amount);
-    else
-      pg::AppendCopyNull(data);
-    data += '\t';
-    pg::AppendCopyField(data, r.currency);
-    data += '\t';
-    pg::AppendCopyField(data, r.description);
     data += '\t';
     data += FormatTimestamp(r.issued_at);
     data += '\n';
   }
   if (auto ok = conn_->Copy("COPY rewards_staging FROM STDIN", data); !ok)
     return Failed(ok.error());
-  if (auto ok = conn_->Exec(
-          "INSERT INTO rewards (rule_id, referral_id, recipient, member_id, amount, currency,"
-          " description, issued_at) SELECT * FROM rewards_staging"
-          " ON CONFLICT (rule_id, referral_id, recipient) DO NOTHING");
+  if (auto ok = conn_->Exec("INSERT INTO rewards (referral_id, rule_id, recipient, issued_at)"
+                            " SELECT * FROM rewards_staging ON CONFLICT (referral_id, rule_id, "
+                            "recipient) DO NOTHING");
       !ok) {
     return Failed(ok.error());
   }
@@ -842,14 +826,15 @@ Result<void> PostgresStore::InsertRewards(std::span<const Reward> rewards) {
 
 Result<std::vector<Reward>> PostgresStore::ListRewards(const RewardFilter& filter) {
   auto rows = conn_->Query(
-      "SELECT w.id, w.rule_id, w.referral_id, w.recipient, w.member_id, w.amount, w.currency,"
-      " w.description, w.state, " TS("w.issued_at") ", " TS("w.paid_at") ", c.name,"
+      "SELECT w.id, w.rule_id, w.referral_id, w.recipient, r.referrer_id, u.amount, u.currency,"
+      " u.description, w.state, " TS("w.issued_at") ", " TS("w.paid_at") ", c.name,"
       " CASE w.recipient WHEN 'referrer' THEN m.email ELSE r.email END"
       " FROM rewards w JOIN referrals r ON r.id = w.referral_id"
-      " JOIN campaigns c ON c.id = r.campaign_id LEFT JOIN members m ON m.id = w.member_id"
+      " JOIN reward_rules u ON u.id = w.rule_id JOIN campaigns c ON c.id = r.campaign_id"
+      " LEFT JOIN members m ON m.id = r.referrer_id"
       " WHERE ($1::bigint IS NULL OR r.campaign_id = $1)"
       " AND ($2::bigint IS NULL OR w.referral_id = $2) AND ($3::text IS NULL OR w.state = $3)"
-      " AND ($4::text IS NULL OR m.email = $4) ORDER BY w.id",
+      " AND ($4::text IS NULL OR (w.recipient = 'referrer' AND m.email = $4)) ORDER BY w.id",
       Params()
           .Add(filter.campaign_id)
           .Add(filter.referral_id)
@@ -864,7 +849,7 @@ Result<std::vector<Reward>> PostgresStore::ListRewards(const RewardFilter& filte
     w.rule_id = rows->Int(i, 1);
     w.referral_id = rows->Int(i, 2);
     w.recipient = ParseRecipient(rows->Text(i, 3)).value_or(Recipient::kReferred);
-    w.member_id = rows->OptInt(i, 4);
+    if (w.recipient == Recipient::kReferrer) w.member_id = rows->OptInt(i, 4);
     w.amount = rows->OptText(i, 5);
     w.currency = rows->Text(i, 6);
     w.description = rows->Text(i, 7);

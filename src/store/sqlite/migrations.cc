@@ -119,21 +119,19 @@ CREATE TABLE reward_rules (
 );
 CREATE INDEX reward_rules_campaign ON reward_rules (campaign_id);
 
+-- A reward's terms (amount, currency, description) are its rule's, which never
+-- change, and its referrer is its referral's: the row keeps only what is its own.
+-- The unique key leads with the referral: rewards are issued and listed by referral.
 CREATE TABLE rewards (
   id           INTEGER PRIMARY KEY,
-  rule_id      INTEGER NOT NULL REFERENCES reward_rules(id),
   referral_id  INTEGER NOT NULL REFERENCES referrals(id),
+  rule_id      INTEGER NOT NULL REFERENCES reward_rules(id),
   recipient    TEXT NOT NULL CHECK (recipient = 'referrer' OR recipient = 'referred'),
-  member_id    INTEGER REFERENCES members(id),
-  amount       TEXT,
-  currency     TEXT NOT NULL DEFAULT '',
-  description  TEXT NOT NULL DEFAULT '',
   state        TEXT NOT NULL DEFAULT 'issued' CHECK (state = 'issued' OR state = 'paid'),
   issued_at    TEXT NOT NULL,
   paid_at      TEXT,
-  UNIQUE (rule_id, referral_id, recipient)
+  UNIQUE (referral_id, rule_id, recipient)
 );
-CREATE INDEX rewards_referral ON rewards (referral_id);
 )sql";
 
 constexpr const char* kMigrations[] = {kV1, kV2, kV3, kV4};

@@ -823,20 +823,21 @@ Result<bool> SqliteStore::RemoveRewardRule(int64_t id, Micros at) {
 
 Result<void> SqliteStore::InsertRewards(std::span<const Reward> rewards) {
   auto stmt = Cached(
-      "INSERT INTO rewards (rule_id, referral_id, recipient, member_id, amount, currency,"
-      " description, issued_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-      " ON CONFLICT (rule_id, referral_id, recipient) DO NOTHING");
+      "INSERT INTO rewards (referral_id, rule_id, recipient, issued_at) VALUES (?1, ?2, ?3, ?4)"
+      " ON CONFLICT (referral_id, rule_id, recipient) DO NOTHING");
   if (!stmt) return std::unexpected(stmt.error());
   Statement& s = **stmt;
+  std::string issued_at;
+  Micros formatted = -1;
   for (const Reward& r : rewards) {
-    s.Bind(1, r.rule_id);
-    s.Bind(2, r.referral_id);
+    if (r.issued_at != formatted) {  // a bulk change issues them all at one moment
+      issued_at = FormatTimestamp(r.issued_at);
+      formatted = r.issued_at;
+    }
+    s.Bind(1, r.referral_id);
+    s.Bind(2, r.rule_id);
     s.Bind(3, RecipientName(r.recipient));
-    s.Bind(4, r.member_id);
-    s.Bind(5, r.amount);
-    s.BindStatic(6, r.currency);
-    s.BindStatic(7, r.description);
-    s.Bind(8, std::string_view(FormatTimestamp(r.issued_at)));
+    s.BindStatic(4, issued_at);
     if (auto ok = s.Run(); !ok) return ok;
   }
   return {};
@@ -844,13 +845,15 @@ Result<void> SqliteStore::InsertRewards(std::span<const Reward> rewards) {
 
 Result<std::vector<Reward>> SqliteStore::ListRewards(const RewardFilter& filter) {
   auto stmt = Cached(
-      "SELECT w.id, w.rule_id, w.referral_id, w.recipient, w.member_id, w.amount, w.currency,"
-      " w.description, w.state, w.issued_at, w.paid_at, c.name,"
+      "SELECT w.id, w.rule_id, w.referral_id, w.recipient, r.referrer_id, u.amount, u.currency,"
+      " u.description, w.state, w.issued_at, w.paid_at, c.name,"
       " CASE w.recipient WHEN 'referrer' THEN m.email ELSE r.email END"
       " FROM rewards w JOIN referrals r ON r.id = w.referral_id"
-      " JOIN campaigns c ON c.id = r.campaign_id LEFT JOIN members m ON m.id = w.member_id"
+      " JOIN reward_rules u ON u.id = w.rule_id JOIN campaigns c ON c.id = r.campaign_id"
+      " LEFT JOIN members m ON m.id = r.referrer_id"
       " WHERE (?1 IS NULL OR r.campaign_id = ?1) AND (?2 IS NULL OR w.referral_id = ?2)"
-      " AND (?3 IS NULL OR w.state = ?3) AND (?4 IS NULL OR m.email = ?4) ORDER BY w.id");
+      " AND (?3 IS NULL OR w.state = ?3)"
+      " AND (?4 IS NULL OR (w.recipient = 'referrer' AND m.email = ?4)) ORDER BY w.id");
   if (!stmt) return std::unexpected(stmt.error());
   Statement& s = **stmt;
   ResetGuard reset(s);
@@ -866,7 +869,7 @@ Result<std::vector<Reward>> SqliteStore::ListRewards(const RewardFilter& filter)
     w.rule_id = s.Int(1);
     w.referral_id = s.Int(2);
     w.recipient = ParseRecipient(s.View(3)).value_or(Recipient::kReferred);
-    if (!s.IsNull(4)) w.member_id = s.Int(4);
+    if (w.recipient == Recipient::kReferrer && !s.IsNull(4)) w.member_id = s.Int(4);
     w.amount = s.OptText(5);
     w.currency = s.Text(6);
     w.description = s.Text(7);
