@@ -297,7 +297,11 @@ TEST_P(CliTest, RewardsFromRulesToPayout) {
   EXPECT_TRUE(description_neutralized);
 
   EXPECT_EQ(RunJson("reward list --member '=CMD@x.com'")["rewards"].size(), 1u);
-  json paid = RunJson("reward mark-paid 1 2");
+  // Reward ids are the store's own: take two from the list.
+  json issued = RunJson("reward list --campaign Spring")["rewards"];
+  ASSERT_EQ(issued.size(), 3u);
+  json paid = RunJson("reward mark-paid " + std::to_string(issued[0]["id"].get<int64_t>()) + " " +
+                      std::to_string(issued[1]["id"].get<int64_t>()));
   EXPECT_EQ(paid["marked_paid"], 2);
   EXPECT_EQ(RunJson("reward list --state paid")["rewards"].size(), 2u);
   EXPECT_EQ(RunJson("reward list --state issued")["rewards"].size(), 1u);

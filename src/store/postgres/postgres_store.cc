@@ -834,7 +834,7 @@ Result<std::vector<Reward>> PostgresStore::ListRewards(const RewardFilter& filte
       " LEFT JOIN members m ON m.id = r.referrer_id"
       " WHERE ($1::bigint IS NULL OR r.campaign_id = $1)"
       " AND ($2::bigint IS NULL OR w.referral_id = $2) AND ($3::text IS NULL OR w.state = $3)"
-      " AND ($4::text IS NULL OR (w.recipient = 'referrer' AND m.email = $4)) ORDER BY w.id",
+      " AND ($4::text IS NULL OR (w.recipient = 'referrer' AND m.email = $4)) ORDER BY w.issued_at, w.id",
       Params()
           .Add(filter.campaign_id)
           .Add(filter.referral_id)

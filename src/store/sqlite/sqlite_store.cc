@@ -821,24 +821,52 @@ Result<bool> SqliteStore::RemoveRewardRule(int64_t id, Micros at) {
   return sqlite3_changes(db_->handle()) > 0;
 }
 
+namespace {
+
+// Rewards per INSERT statement in a bulk change: one statement's overhead for many rows.
+constexpr size_t kRewardBatch = 32;
+
+// The id that packs a reward's (referral, rule, recipient), as the table's CHECK says.
+int64_t RewardId(const Reward& r) {
+  return r.referral_id * 1'048'576 + r.rule_id * 2 + (r.recipient == Recipient::kReferred);
+}
+
+std::string InsertRewardsSql(size_t rows) {
+  std::string sql = "INSERT INTO rewards (id, referral_id, rule_id, recipient, issued_at) VALUES ";
+  for (size_t i = 0; i < rows; ++i) {
+    sql += fmt::format("{}(?{}, ?{}, ?{}, ?{}, ?{})", i ? ", " : "", 5 * i + 1, 5 * i + 2,
+                       5 * i + 3, 5 * i + 4, 5 * i + 5);
+  }
+  return sql + " ON CONFLICT (id) DO NOTHING";
+}
+
+}  // namespace
+
 Result<void> SqliteStore::InsertRewards(std::span<const Reward> rewards) {
-  auto stmt = Cached(
-      "INSERT INTO rewards (referral_id, rule_id, recipient, issued_at) VALUES (?1, ?2, ?3, ?4)"
-      " ON CONFLICT (referral_id, rule_id, recipient) DO NOTHING");
-  if (!stmt) return std::unexpected(stmt.error());
-  Statement& s = **stmt;
+  static const std::string one = InsertRewardsSql(1);
+  static const std::string batch = InsertRewardsSql(kRewardBatch);
   std::string issued_at;
   Micros formatted = -1;
-  for (const Reward& r : rewards) {
-    if (r.issued_at != formatted) {  // a bulk change issues them all at one moment
-      issued_at = FormatTimestamp(r.issued_at);
-      formatted = r.issued_at;
+  for (size_t start = 0; start < rewards.size();) {
+    size_t n = rewards.size() - start >= kRewardBatch ? kRewardBatch : 1;
+    auto stmt = Cached(n == 1 ? one.c_str() : batch.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    for (size_t i = 0; i < n; ++i) {
+      const Reward& r = rewards[start + i];
+      if (r.issued_at != formatted) {  // a bulk change issues them all at one moment
+        issued_at = FormatTimestamp(r.issued_at);
+        formatted = r.issued_at;
+      }
+      int p = static_cast<int>(5 * i);
+      s.Bind(p + 1, RewardId(r));
+      s.Bind(p + 2, r.referral_id);
+      s.Bind(p + 3, r.rule_id);
+      s.Bind(p + 4, RecipientName(r.recipient));
+      s.Bind(p + 5, std::string_view(issued_at));
     }
-    s.Bind(1, r.referral_id);
-    s.Bind(2, r.rule_id);
-    s.Bind(3, RecipientName(r.recipient));
-    s.BindStatic(4, issued_at);
     if (auto ok = s.Run(); !ok) return ok;
+    start += n;
   }
   return {};
 }
@@ -853,7 +881,8 @@ Result<std::vector<Reward>> SqliteStore::ListRewards(const RewardFilter& filter)
       " LEFT JOIN members m ON m.id = r.referrer_id"
       " WHERE (?1 IS NULL OR r.campaign_id = ?1) AND (?2 IS NULL OR w.referral_id = ?2)"
       " AND (?3 IS NULL OR w.state = ?3)"
-      " AND (?4 IS NULL OR (w.recipient = 'referrer' AND m.email = ?4)) ORDER BY w.id");
+      " AND (?4 IS NULL OR (w.recipient = 'referrer' AND m.email = ?4)) ORDER BY w.issued_at, "
+      "w.id");
   if (!stmt) return std::unexpected(stmt.error());
   Statement& s = **stmt;
   ResetGuard reset(s);
