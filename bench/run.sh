@@ -822,15 +822,14 @@ reward_rules_template() {
 # The rewards of a database, as one line: their total, then per rule status and
 # recipient ("approved/referrer N qualified/referred N qualified/referrer N") the
 # rewards consistent with their rule and referral: the rule of the referral's
-# campaign, the rule's amount and currency, issued, and for the referrer the
-# referral's referrer (for the referred, no member). A reward that is not consistent
-# makes the total exceed the sum.
+# campaign, issued, and a referrer's reward only for a referral that has a referrer
+# (a reward's terms and referrer are its rule's and its referral's). A reward that is
+# not consistent makes the total exceed the sum.
 REWARDS_SQL="SELECT (SELECT count(*) FROM rewards) || ifnull(' ' || group_concat(s, ' '), '') FROM (
   SELECT ru.on_status || '/' || rw.recipient || ' ' || count(*) AS s
   FROM rewards rw JOIN reward_rules ru ON ru.id = rw.rule_id JOIN referrals r ON r.id = rw.referral_id
-  WHERE ru.campaign_id = r.campaign_id AND rw.state = 'issued' AND rw.amount IS ru.amount
-    AND rw.currency = ru.currency AND ((rw.recipient = 'referred' AND rw.member_id IS NULL)
-      OR (rw.recipient = 'referrer' AND rw.member_id IS r.referrer_id AND r.referrer_id IS NOT NULL))
+  WHERE ru.campaign_id = r.campaign_id AND rw.state = 'issued'
+    AND (rw.recipient = 'referred' OR r.referrer_id IS NOT NULL)
   GROUP BY ru.on_status, rw.recipient ORDER BY ru.on_status, rw.recipient) t;"
 
 # rewards_line APPROVED_REFERRER QUALIFIED_REFERRED QUALIFIED_REFERRER: the line
