@@ -8,8 +8,9 @@ PACKAGES=(
   libsqlite3-dev sqlite3
   libpq-dev postgresql postgresql-client
   nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libsodium-dev libabsl-dev
+  libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  time
+  time wrk
 )
 
 missing=()

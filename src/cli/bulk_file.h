@@ -1,6 +1,5 @@
-// Opening a bulk file for the CLI: its size (for the progress bar), a CSV reader, and
-// the SHA-256 of the bytes the reader has read (for the import's record), hashed in
-// the same pass. "-" reads standard input.
+// Running a bulk command (import, qualify) on a file from the command line: a
+// progress bar while it runs, then its report.
 #pragma once
 
 #include <fmt/format.h>
@@ -14,33 +13,13 @@
 #include "cli/common.h"
 #include "cli/progress.h"
 #include "csv/reader.h"
+#include "engine/bulk_file.h"
 #include "engine/bulk_update.h"
 #include "engine/json.h"
 #include "util/result.h"
 #include "util/sha256.h"
 
 namespace reftrack::cli {
-
-class BulkFile {
- public:
-  static Result<std::unique_ptr<BulkFile>> Open(const std::string& path);
-  ~BulkFile();
-  BulkFile(const BulkFile&) = delete;
-  BulkFile& operator=(const BulkFile&) = delete;
-
-  csv::Reader& reader() { return *reader_; }
-  uint64_t size() const { return size_; }
-  // The digest of everything read so far: ask once the reader has reached the end.
-  std::string sha256();
-
- private:
-  BulkFile(std::FILE* file, uint64_t size);
-  std::FILE* file_;
-  uint64_t size_;
-  Sha256 hash_;
-  std::string digest_;
-  std::unique_ptr<csv::Reader> reader_;
-};
 
 // What a bulk command runs on the file: the engine, the file's reader, who reads which
 // file (for the record), and the progress callback.

@@ -8,13 +8,14 @@
 
 namespace reftrack::cli {
 
+std::string DatabaseUrl(const Context& ctx) {
+  if (!ctx.db_url.empty()) return ctx.db_url;
+  const char* env = std::getenv("REFTRACK_DB");
+  return env && *env ? env : "reftrack.db";
+}
+
 std::unique_ptr<Session> OpenSession(Context& ctx) {
-  std::string url = ctx.db_url;
-  if (url.empty()) {
-    const char* env = std::getenv("REFTRACK_DB");
-    url = env && *env ? env : "reftrack.db";
-  }
-  auto store = Store::Open(url);
+  auto store = Store::Open(DatabaseUrl(ctx));
   if (!store) {
     ReportError(ctx, store.error());
     return nullptr;

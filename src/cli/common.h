@@ -31,6 +31,8 @@ struct Session {
   std::unique_ptr<Engine> engine;
 };
 
+// --db, else $REFTRACK_DB, else reftrack.db.
+std::string DatabaseUrl(const Context& ctx);
 // Opens --db (or $REFTRACK_DB, or reftrack.db). On failure reports and returns null.
 std::unique_ptr<Session> OpenSession(Context& ctx);
 
@@ -50,5 +52,7 @@ void AddReferralCommands(CLI::App& app, Context& ctx);
 void AddImportCommands(CLI::App& app, Context& ctx);
 void AddQualifyCommand(CLI::App& app, Context& ctx);
 void AddRewardCommandGroups(CLI::App& app, Context& ctx);
+void AddApiKeyCommands(CLI::App& app, Context& ctx);
+void AddServeCommand(CLI::App& app, Context& ctx);
 
 }  // namespace reftrack::cli

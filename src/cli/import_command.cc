@@ -66,10 +66,7 @@ void PrintImportErrors(Context& ctx, int64_t id) {
                       {"sha256", (*record)->sha256},
                       {"errors", ToJson(*errors)}});
   }
-  std::fputs(csv::Line({"row", "column", "message"}).c_str(), stdout);
-  for (const RowError& e : *errors) {
-    std::fputs(csv::Line({std::to_string(e.row), e.column, e.message}).c_str(), stdout);
-  }
+  std::fputs(RowErrorsCsv(*errors).c_str(), stdout);
 }
 
 }  // namespace

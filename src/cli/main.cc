@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   AddImportCommands(app, ctx);
   AddQualifyCommand(app, ctx);
   AddRewardCommandGroups(app, ctx);
+  AddApiKeyCommands(app, ctx);
+  AddServeCommand(app, ctx);
   RequireCommand(&app);
 
   try {

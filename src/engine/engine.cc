@@ -351,19 +351,64 @@ Result<ListResult> Engine::List(const ListRequest& request) {
 }
 
 Result<StatusChangeOutcome> Engine::ChangeStatus(int64_t referral_id, Status to,
-                                                 const ChangeContext& context) {
+                                                 const ChangeContext& context,
+                                                 const std::optional<std::string>& note) {
   auto tx = store_.BeginWrite();
   if (!tx) return std::unexpected(tx.error());
   auto referral = store_.LockReferral(referral_id);
   if (!referral) return std::unexpected(referral.error());
   if (!*referral)
     return Fail(ErrorCode::kNotFound, fmt::format("no referral with id {}", referral_id));
+  bool note_changed = note && *note != (*referral)->note;
+  if (note_changed) (*referral)->note = *note;
   auto outcome = ApplyStatusChange(store_, **referral, to, Now(), context);
   if (!outcome) return outcome;
-  if (outcome->changed) {
+  if (!outcome->changed && note_changed) {
+    ReferralWrite write{**referral, true};
+    if (auto ok = store_.WriteBulkChanges({&write, 1}, {}); !ok) return std::unexpected(ok.error());
+  }
+  if (outcome->changed || note_changed) {
     if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
   }
   return outcome;
+}
+
+Result<Engine::NewApiKey> Engine::AddApiKey(std::string_view name, std::string_view scope) {
+  std::string trimmed(Trim(name));
+  if (trimmed.empty()) return Fail(ErrorCode::kInvalidInput, "an API key needs a name");
+  auto parsed = ParseScope(Trim(scope));
+  if (!parsed) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("\"{}\" is not a scope: use read, write or admin", Trim(scope)));
+  }
+  NewApiKey made;
+  made.secret = GenerateApiKey();
+  ApiKey key{0, trimmed, *parsed, ApiKeyPrefix(made.secret), HashApiKey(made.secret), Now(), {}};
+  auto tx = store_.BeginWrite();
+  if (!tx) return std::unexpected(tx.error());
+  auto created = store_.CreateApiKey(key);
+  if (!created) return std::unexpected(created.error());
+  if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
+  made.key = std::move(*created);
+  return made;
+}
+
+Result<std::vector<ApiKey>> Engine::ApiKeys() { return store_.ListApiKeys(); }
+
+Result<void> Engine::RevokeApiKey(int64_t id) {
+  auto tx = store_.BeginWrite();
+  if (!tx) return std::unexpected(tx.error());
+  auto revoked = store_.RevokeApiKey(id, Now());
+  if (!revoked) return std::unexpected(revoked.error());
+  if (!*revoked) return Fail(ErrorCode::kNotFound, fmt::format("no active API key with id {}", id));
+  return tx->Commit();
+}
+
+Result<ApiKey> Engine::Authenticate(std::string_view secret) {
+  auto key = store_.FindApiKey(HashApiKey(Trim(secret)));
+  if (!key) return std::unexpected(key.error());
+  if (!*key || (*key)->revoked_at) return Fail(ErrorCode::kNotFound, "unknown or revoked API key");
+  return std::move(**key);
 }
 
 }  // namespace reftrack

@@ -83,9 +83,22 @@ class Engine {
   // do not exist).
   Result<int64_t> MarkRewardsPaid(std::span<const int64_t> ids);
 
-  // One status change in its own transaction.
+  // One status change in its own transaction. A `note` replaces the referral's note in
+  // the same transaction (also when the status is unchanged).
   Result<StatusChangeOutcome> ChangeStatus(int64_t referral_id, Status to,
-                                           const ChangeContext& context);
+                                           const ChangeContext& context,
+                                           const std::optional<std::string>& note = std::nullopt);
+
+  // API keys (SPEC §6). AddApiKey returns the key itself, which is never stored.
+  struct NewApiKey {
+    ApiKey key;
+    std::string secret;
+  };
+  Result<NewApiKey> AddApiKey(std::string_view name, std::string_view scope);
+  Result<std::vector<ApiKey>> ApiKeys();
+  Result<void> RevokeApiKey(int64_t id);
+  // The active key whose secret is `secret`, or kNotFound.
+  Result<ApiKey> Authenticate(std::string_view secret);
 
   Store& store() { return store_; }
   Micros Now() { return clock_(); }

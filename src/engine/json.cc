@@ -1,5 +1,7 @@
 #include "engine/json.h"
 
+#include "csv/writer.h"
+
 namespace reftrack {
 
 using nlohmann::json;
@@ -150,6 +152,12 @@ json ToJson(const LoadReport& report) {
           {"errors", ToJson(report.errors)},
           {"warnings", report.warnings},
           {"applied", true}};
+}
+
+std::string RowErrorsCsv(const std::vector<RowError>& errors) {
+  std::string out = csv::Line({"row", "column", "message"});
+  for (const RowError& e : errors) out += csv::Line({std::to_string(e.row), e.column, e.message});
+  return out;
 }
 
 }  // namespace reftrack

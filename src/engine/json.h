@@ -30,4 +30,8 @@ nlohmann::json ToJson(const ImportReport& report);
 // `qualify`: the fields of SPEC §5, and the upload's id once applied.
 nlohmann::json ToJson(const QualifyReport& report);
 
+// An import's errors as CSV (row, column, message), as `import errors` prints them and
+// GET /api/v1/imports/{id}/errors.csv answers.
+std::string RowErrorsCsv(const std::vector<RowError>& errors);
+
 }  // namespace reftrack

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/api_key.h"
 #include "domain/model.h"
 #include "domain/reward.h"
 #include "util/result.h"
@@ -110,6 +111,9 @@ class Store {
   };
 
   // Starts a write transaction. Blocks (up to a timeout) while another writer holds one.
+  // Inside an open write transaction it starts a nested one (a savepoint; `mode` is
+  // ignored): its Commit() keeps its changes for the outer one to commit, its rollback
+  // undoes only them. That is how the HTTP server commits many requests at once.
   virtual Result<WriteTransaction> BeginWrite(WriteMode mode = WriteMode::kNormal) = 0;
   // Starts a read snapshot (no writes until it ends). Never blocks writers.
   virtual Result<ReadSnapshot> BeginRead() = 0;
@@ -193,6 +197,15 @@ class Store {
   // Inside a write transaction: marks the issued rewards among `ids` paid at `at`;
   // returns how many it marked.
   virtual Result<int64_t> MarkRewardsPaid(std::span<const int64_t> ids, Micros at) = 0;
+
+  // --- API keys
+  // Inside a write transaction: stores `key` (its id is ignored) and returns it.
+  virtual Result<ApiKey> CreateApiKey(const ApiKey& key) = 0;
+  // The key whose hash is `hash`, revoked or not.
+  virtual Result<std::optional<ApiKey>> FindApiKey(std::string_view hash) = 0;
+  virtual Result<std::vector<ApiKey>> ListApiKeys() = 0;
+  // Inside a write transaction: false when no such key is active.
+  virtual Result<bool> RevokeApiKey(int64_t id, Micros at) = 0;
 
   // Inside a write transaction: stores the referral's new status and timestamps
   // (from `after`) and appends `change` to its history.

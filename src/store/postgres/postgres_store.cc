@@ -177,6 +177,11 @@ Result<void> PostgresStore::Migrate() {
 }
 
 Result<WriteTransaction> PostgresStore::BeginWrite(WriteMode mode) {
+  if (in_transaction_) {
+    if (auto ok = conn_->Exec("SAVEPOINT nested"); !ok) return Failed(ok.error());
+    ++nested_;
+    return WriteTransaction(this);
+  }
   if (auto ok = conn_->Exec("BEGIN"); !ok) return Failed(ok.error());
   in_transaction_ = true;
   bulk_status_ready_ = false;
@@ -201,6 +206,11 @@ Result<ReadSnapshot> PostgresStore::BeginRead() {
 void PostgresStore::EndRead() { (void)conn_->Exec("ROLLBACK"); }
 
 Result<void> PostgresStore::CommitWrite() {
+  if (nested_ > 0) {
+    if (auto ok = conn_->Exec("RELEASE nested"); !ok) return Failed(ok.error());
+    --nested_;
+    return {};
+  }
   if (conn_->InFailedTransaction()) {
     return Fail(ErrorCode::kStorage, "the transaction failed earlier and was not committed");
   }
@@ -210,6 +220,11 @@ Result<void> PostgresStore::CommitWrite() {
 }
 
 void PostgresStore::RollbackWrite() {
+  if (nested_ > 0) {
+    --nested_;
+    (void)conn_->Exec("ROLLBACK TO nested; RELEASE nested");
+    return;
+  }
   if (!in_transaction_) return;
   in_transaction_ = false;
   (void)conn_->Exec("ROLLBACK");
@@ -980,6 +995,70 @@ Result<std::vector<StatusChange>> PostgresStore::History(int64_t referral_id) {
     out.push_back(std::move(c));
   }
   return out;
+}
+
+}  // namespace reftrack
+
+// --- API keys
+
+namespace reftrack {
+
+namespace {
+
+#define API_KEY_COLUMNS \
+  "SELECT id, name, scope, prefix, hash, " TS("created_at") ", " TS("revoked_at") " FROM api_keys "
+
+ApiKey ReadApiKey(const pg::Rows& rows, int i) {
+  ApiKey k;
+  k.id = rows.Int(i, 0);
+  k.name = rows.Text(i, 1);
+  k.scope = ParseScope(rows.Text(i, 2)).value_or(Scope::kRead);
+  k.prefix = rows.Text(i, 3);
+  k.hash = rows.Text(i, 4);
+  k.created_at = OptTime(rows, i, 5).value_or(0);
+  k.revoked_at = OptTime(rows, i, 6);
+  return k;
+}
+
+}  // namespace
+
+Result<ApiKey> PostgresStore::CreateApiKey(const ApiKey& key) {
+  auto rows = conn_->Query(
+      "INSERT INTO api_keys (name, scope, prefix, hash, created_at)"
+      " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+      Params()
+          .Add(std::string_view(key.name))
+          .Add(ScopeName(key.scope))
+          .Add(std::string_view(key.prefix))
+          .Add(std::string_view(key.hash))
+          .Add(std::string_view(FormatTimestamp(key.created_at))));
+  if (!rows) return Failed(rows.error());
+  ApiKey created = key;
+  created.id = rows->Int(0, 0);
+  return created;
+}
+
+Result<std::optional<ApiKey>> PostgresStore::FindApiKey(std::string_view hash) {
+  auto rows = conn_->Query(API_KEY_COLUMNS "WHERE hash = $1", Params().Add(hash));
+  if (!rows) return Failed(rows.error());
+  if (rows->size() == 0) return std::optional<ApiKey>();
+  return std::optional<ApiKey>(ReadApiKey(*rows, 0));
+}
+
+Result<std::vector<ApiKey>> PostgresStore::ListApiKeys() {
+  auto rows = conn_->Query(API_KEY_COLUMNS "ORDER BY id", Params());
+  if (!rows) return Failed(rows.error());
+  std::vector<ApiKey> out;
+  for (int i = 0; i < rows->size(); ++i) out.push_back(ReadApiKey(*rows, i));
+  return out;
+}
+
+Result<bool> PostgresStore::RevokeApiKey(int64_t id, Micros at) {
+  auto rows = conn_->Query(
+      "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id",
+      Params().Add(id).Add(std::string_view(FormatTimestamp(at))));
+  if (!rows) return Failed(rows.error());
+  return rows->size() > 0;
 }
 
 }  // namespace reftrack

@@ -60,6 +60,10 @@ class PostgresStore final : public Store {
   Result<std::vector<Reward>> ListRewards(const RewardFilter& filter) override;
   Result<int64_t> MarkRewardsPaid(std::span<const int64_t> ids, Micros at) override;
 
+  Result<ApiKey> CreateApiKey(const ApiKey& key) override;
+  Result<std::optional<ApiKey>> FindApiKey(std::string_view hash) override;
+  Result<std::vector<ApiKey>> ListApiKeys() override;
+  Result<bool> RevokeApiKey(int64_t id, Micros at) override;
   Result<void> WriteStatusChange(const Referral& after, const StatusChange& change) override;
   Result<std::vector<StatusChange>> History(int64_t referral_id) override;
 
@@ -87,6 +91,7 @@ class PostgresStore final : public Store {
 
   std::unique_ptr<pg::Connection> conn_;
   bool in_transaction_ = false;
+  int nested_ = 0;  // nested write transactions (savepoints) open inside it
   // Whether this transaction has created the temp table bulk_status (ON COMMIT DROP).
   bool bulk_status_ready_ = false;
 };

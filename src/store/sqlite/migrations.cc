@@ -138,7 +138,20 @@ CREATE TABLE rewards (
 );
 )sql";
 
-constexpr const char* kMigrations[] = {kV1, kV2, kV3, kV4};
+// API keys: only a key's hash is kept (domain/api_key.h).
+constexpr const char* kV5 = R"sql(
+CREATE TABLE api_keys (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL,
+  scope       TEXT NOT NULL CHECK (scope = 'read' OR scope = 'write' OR scope = 'admin'),
+  prefix      TEXT NOT NULL,
+  hash        TEXT NOT NULL UNIQUE,
+  created_at  TEXT NOT NULL,
+  revoked_at  TEXT
+);
+)sql";
+
+constexpr const char* kMigrations[] = {kV1, kV2, kV3, kV4, kV5};
 
 }  // namespace
 

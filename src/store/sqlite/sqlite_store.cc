@@ -204,6 +204,11 @@ Result<Statement*> SqliteStore::Cached(const char* sql) {
 // outside a transaction, so it is set before BEGIN and restored after the end).
 // Writes in id order also get a small page cache.
 Result<WriteTransaction> SqliteStore::BeginWrite(WriteMode mode) {
+  if (write_depth_ > 0) {
+    if (auto ok = db_->Exec("SAVEPOINT nested"); !ok) return std::unexpected(ok.error());
+    ++write_depth_;
+    return WriteTransaction(this);
+  }
   if (mode != WriteMode::kNormal) {
     if (auto ok = db_->Exec("PRAGMA foreign_keys = OFF"); !ok) return std::unexpected(ok.error());
     bulk_ = true;
@@ -218,6 +223,7 @@ Result<WriteTransaction> SqliteStore::BeginWrite(WriteMode mode) {
     EndBulk();
     return std::unexpected(ok.error());
   }
+  write_depth_ = 1;
   return WriteTransaction(this);
 }
 
@@ -238,13 +244,30 @@ void SqliteStore::EndRead() {
 }
 
 Result<void> SqliteStore::CommitWrite() {
+  if (write_depth_ > 1) {
+    auto released = db_->Exec("RELEASE nested");
+    if (released) --write_depth_;
+    return released;
+  }
   auto committed = db_->Exec("COMMIT");
-  if (committed) EndBulk();
+  if (committed) {
+    write_depth_ = 0;
+    EndBulk();
+  }
   return committed;
 }
 
+// Some errors make SQLite roll the whole transaction back by itself; then there is
+// no savepoint left to return to, and the outer transaction's commit fails.
 void SqliteStore::RollbackWrite() {
-  if (!sqlite3_get_autocommit(db_->handle())) (void)db_->Exec("ROLLBACK");
+  bool open = !sqlite3_get_autocommit(db_->handle());
+  if (write_depth_ > 1) {
+    --write_depth_;
+    if (open) (void)db_->Exec("ROLLBACK TO nested; RELEASE nested");
+    return;
+  }
+  write_depth_ = 0;
+  if (open) (void)db_->Exec("ROLLBACK");
   EndBulk();
 }
 
@@ -1034,6 +1057,80 @@ Result<std::vector<StatusChange>> SqliteStore::History(int64_t referral_id) {
   }
   if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
   return out;
+}
+
+}  // namespace reftrack
+
+// --- API keys
+
+namespace reftrack {
+
+namespace {
+
+#define API_KEY_COLUMNS "SELECT id, name, scope, prefix, hash, created_at, revoked_at FROM api_keys "
+
+ApiKey ReadApiKey(const Statement& s) {
+  ApiKey k;
+  k.id = s.Int(0);
+  k.name = s.Text(1);
+  k.scope = ParseScope(s.View(2)).value_or(Scope::kRead);
+  k.prefix = s.Text(3);
+  k.hash = s.Text(4);
+  k.created_at = OptTime(s, 5).value_or(0);
+  k.revoked_at = OptTime(s, 6);
+  return k;
+}
+
+}  // namespace
+
+Result<ApiKey> SqliteStore::CreateApiKey(const ApiKey& key) {
+  auto stmt = Cached(
+      "INSERT INTO api_keys (name, scope, prefix, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, std::string_view(key.name));
+  s.Bind(2, ScopeName(key.scope));
+  s.Bind(3, std::string_view(key.prefix));
+  s.Bind(4, std::string_view(key.hash));
+  s.Bind(5, std::string_view(FormatTimestamp(key.created_at)));
+  if (auto ok = s.Run(); !ok) return std::unexpected(ok.error());
+  ApiKey created = key;
+  created.id = sqlite3_last_insert_rowid(db_->handle());
+  return created;
+}
+
+Result<std::optional<ApiKey>> SqliteStore::FindApiKey(std::string_view hash) {
+  auto stmt = Cached(API_KEY_COLUMNS "WHERE hash = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, hash);
+  int rc = s.Step();
+  if (rc == SQLITE_ROW) return std::optional<ApiKey>(ReadApiKey(s));
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  return std::optional<ApiKey>();
+}
+
+Result<std::vector<ApiKey>> SqliteStore::ListApiKeys() {
+  auto stmt = Cached(API_KEY_COLUMNS "ORDER BY id");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  std::vector<ApiKey> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadApiKey(s));
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  return out;
+}
+
+Result<bool> SqliteStore::RevokeApiKey(int64_t id, Micros at) {
+  auto stmt = Cached("UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->Bind(1, id);
+  (*stmt)->Bind(2, std::string_view(FormatTimestamp(at)));
+  if (auto ok = (*stmt)->Run(); !ok) return std::unexpected(ok.error());
+  return sqlite3_changes(db_->handle()) > 0;
 }
 
 }  // namespace reftrack

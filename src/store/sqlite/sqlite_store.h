@@ -60,6 +60,10 @@ class SqliteStore final : public Store {
   Result<std::vector<Reward>> ListRewards(const RewardFilter& filter) override;
   Result<int64_t> MarkRewardsPaid(std::span<const int64_t> ids, Micros at) override;
 
+  Result<ApiKey> CreateApiKey(const ApiKey& key) override;
+  Result<std::optional<ApiKey>> FindApiKey(std::string_view hash) override;
+  Result<std::vector<ApiKey>> ListApiKeys() override;
+  Result<bool> RevokeApiKey(int64_t id, Micros at) override;
   Result<void> WriteStatusChange(const Referral& after, const StatusChange& change) override;
   Result<std::vector<StatusChange>> History(int64_t referral_id) override;
 
@@ -89,6 +93,7 @@ class SqliteStore final : public Store {
 
   std::unique_ptr<sqlite::Database> db_;
   std::unordered_map<const char*, std::unique_ptr<sqlite::Statement>> statements_;
+  int write_depth_ = 0;  // 1 in a write transaction, more in nested ones (savepoints)
   bool bulk_ = false;  // foreign keys are off for a bulk write
   int cache_kib_ = 0;  // the page cache's size now (Configure sets it)
 };

@@ -1,4 +1,4 @@
-#include "cli/bulk_file.h"
+#include "engine/bulk_file.h"
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace reftrack::cli {
+namespace reftrack {
 
 Result<std::unique_ptr<BulkFile>> BulkFile::Open(const std::string& path) {
   std::FILE* file = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
@@ -38,4 +38,4 @@ BulkFile::~BulkFile() {
   if (file_ != stdin) std::fclose(file_);
 }
 
-}  // namespace reftrack::cli
+}  // namespace reftrack

@@ -1,0 +1,673 @@
+#include "http/api.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "domain/normalize.h"
+#include "engine/bulk_file.h"
+#include "engine/bulk_update.h"
+#include "engine/json.h"
+#include "engine/qualify_upload.h"
+
+namespace reftrack::http {
+
+using nlohmann::json;
+
+// A few threads for work that takes long and changes nothing: dry runs of uploads.
+class TaskPool {
+ public:
+  explicit TaskPool(int threads) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  }
+  ~TaskPool() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    ready_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+  void Post(std::function<void()> task) {
+    {
+      std::lock_guard lock(mutex_);
+      tasks_.push_back(std::move(task));
+    }
+    ready_.notify_one();
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+namespace {
+
+Response JsonOf(int status, const json& value) {
+  return Json(status, value.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+Result<int64_t> ParseId(std::string_view text, std::string_view what) {
+  int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
+    return Fail(ErrorCode::kNotFound, fmt::format("\"{}\" is not {} id", text, what));
+  }
+  return id;
+}
+
+// The request's body as a JSON object.
+Result<json> BodyObject(const Request& request) {
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded()) {
+    return Fail(ErrorCode::kInvalidInput, "the body is not valid JSON");
+  }
+  if (!body.is_object()) return Fail(ErrorCode::kInvalidInput, "the body must be a JSON object");
+  return body;
+}
+
+// Field `name` of `object` as a string: "" when absent or null; an error when it is
+// not a string.
+Result<std::string> StringField(const json& object, std::string_view name, bool required = false) {
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) {
+    if (required) return Fail(ErrorCode::kInvalidInput, fmt::format("\"{}\" is required", name));
+    return std::string();
+  }
+  if (!it->is_string()) {
+    return Fail(ErrorCode::kInvalidInput, fmt::format("\"{}\" must be a string", name));
+  }
+  return it->get<std::string>();
+}
+
+Result<Status> StatusField(const json& object) {
+  auto text = StringField(object, "status", true);
+  if (!text) return std::unexpected(text.error());
+  auto status = ParseStatus(*text);
+  if (!status) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("\"{}\" is not a status: use pending, qualified, approved or denied",
+                            *text));
+  }
+  return *status;
+}
+
+// The note, when the body has one.
+Result<std::optional<std::string>> NoteField(const json& object) {
+  if (!object.contains("note") || object["note"].is_null()) return std::optional<std::string>();
+  auto note = StringField(object, "note");
+  if (!note) return std::unexpected(note.error());
+  return std::optional<std::string>(std::move(*note));
+}
+
+ChangeContext ApiContext(const Request& request) {
+  ChangeContext context;
+  context.source = ChangeSource::kApi;
+  context.actor = "api:" + (request.caller ? request.caller->name : std::string("?"));
+  return context;
+}
+
+// The referral a body's "key" names: {"id": 7}, {"external_id": "X"[, "campaign": "C"]}
+// or {"email": "e", "campaign": "C"}.
+Result<ReferralKey> KeyField(const json& body) {
+  auto it = body.find("key");
+  if (it == body.end() || !it->is_object()) {
+    return Fail(ErrorCode::kInvalidInput,
+                "\"key\" is required: {\"id\": 7}, {\"external_id\": \"X\"} or "
+                "{\"email\": \"e\", \"campaign\": \"C\"}");
+  }
+  const json& key = *it;
+  ReferralKey out;
+  auto campaign = StringField(key, "campaign");
+  if (!campaign) return std::unexpected(campaign.error());
+  out.campaign = *campaign;
+  int forms = key.contains("id") + key.contains("external_id") + key.contains("email");
+  if (forms != 1) {
+    return Fail(ErrorCode::kInvalidInput,
+                "\"key\" must have exactly one of \"id\", \"external_id\" and \"email\"");
+  }
+  if (key.contains("id")) {
+    const json& id = key["id"];
+    if (id.is_number_integer() && id.get<int64_t>() > 0) {
+      out.kind = ReferralKey::Kind::kId;
+      out.id = id.get<int64_t>();
+      return out;
+    }
+    if (id.is_string()) {
+      auto parsed = ParseId(id.get<std::string>(), "a referral");
+      if (!parsed) return Fail(ErrorCode::kInvalidInput, parsed.error().message);
+      out.kind = ReferralKey::Kind::kId;
+      out.id = *parsed;
+      return out;
+    }
+    return Fail(ErrorCode::kInvalidInput, "\"key.id\" must be a positive integer");
+  }
+  bool external = key.contains("external_id");
+  auto value = StringField(key, external ? "external_id" : "email", true);
+  if (!value) return Fail(ErrorCode::kInvalidInput, "key." + value.error().message);
+  out.kind = external ? ReferralKey::Kind::kExternalId : ReferralKey::Kind::kEmail;
+  out.value = *value;
+  if (!external && Trim(out.campaign).empty()) {
+    return Fail(ErrorCode::kInvalidInput,
+                "a key by email needs \"campaign\": one email may be referred in several");
+  }
+  return out;
+}
+
+// A query parameter that says yes or no.
+Result<bool> BoolParam(const Request& request, const std::string& name, bool fallback) {
+  const std::string& text = request.Query(name);
+  if (text.empty()) return fallback;
+  if (text == "true" || text == "1") return true;
+  if (text == "false" || text == "0") return false;
+  return Fail(ErrorCode::kInvalidInput,
+              fmt::format("{}={}: use {}=true or {}=false", name, text, name, name));
+}
+
+// The campaign a path's {id} names: its id, or its name.
+Result<Campaign> CampaignParam(Engine& engine, const std::string& text) {
+  auto campaigns = engine.store().ListCampaigns();
+  if (!campaigns) return std::unexpected(campaigns.error());
+  for (Campaign& c : *campaigns) {
+    if (std::to_string(c.id) == text || c.name == text) return std::move(c);
+  }
+  return Fail(ErrorCode::kNotFound, fmt::format("campaign \"{}\" does not exist", text));
+}
+
+json KeyJson(const ApiKey& key) {
+  return {{"id", key.id},
+          {"name", key.name},
+          {"scope", ScopeName(key.scope)},
+          {"prefix", key.prefix},
+          {"created_at", FormatTimestamp(key.created_at)},
+          {"revoked_at", key.revoked_at ? json(FormatTimestamp(*key.revoked_at)) : json(nullptr)}};
+}
+
+bool IsJsonType(std::string_view content_type) {
+  std::string type = LowerAscii(Trim(content_type.substr(0, content_type.find(';'))));
+  return type == "application/json" || (type.starts_with("application/") && type.ends_with("+json"));
+}
+
+bool IsCsvType(std::string_view content_type) {
+  std::string type = LowerAscii(Trim(content_type.substr(0, content_type.find(';'))));
+  return type == "text/csv" || type == "text/plain";
+}
+
+Response NoContent() {
+  Response r;
+  r.status = 204;
+  r.content_type = "application/json";
+  return r;
+}
+
+}  // namespace
+
+Api::Api(ApiOptions options) : options_(std::move(options)), readers_(options_.db_url) {}
+
+Api::~Api() = default;
+
+Result<std::unique_ptr<Api>> Api::Create(ApiOptions options) {
+  std::unique_ptr<Api> api(new Api(std::move(options)));
+  std::vector<std::unique_ptr<Store>> stores;
+  for (int i = 0; i < std::max(1, api->options_.writers); ++i) {
+    auto store = Store::Open(api->options_.db_url);
+    if (!store) return std::unexpected(store.error());
+    stores.push_back(std::move(*store));
+  }
+  api->writer_ = std::make_unique<WriteQueue>(std::move(stores));
+  api->previews_ = std::make_unique<TaskPool>(2);
+  api->AddRoutes();
+  return api;
+}
+
+void Api::Read(Method method, std::string pattern, Scope scope, ReadFn fn) {
+  router_.Add(Route{method, std::move(pattern), scope, BodyKind::kSmall,
+                    [this, fn = std::move(fn)](Request& request, Respond respond) {
+                      auto lease = readers_.Acquire();
+                      if (!lease) return respond(ProblemFor(lease.error()));
+                      auto answer = fn(lease->engine(), request);
+                      respond(answer ? std::move(*answer) : ProblemFor(answer.error()));
+                    }});
+}
+
+void Api::Write(Method method, std::string pattern, Scope scope, WriteFn fn) {
+  router_.Add(Route{method, std::move(pattern), scope, BodyKind::kSmall,
+                    [this, fn](Request& request, Respond respond) {
+                      writer_->Submit([fn, &request](Engine& engine) { return fn(engine, request); },
+                                      std::move(respond));
+                    }});
+}
+
+void Api::AddRoutes() {
+  router_.Add(Route{Method::kGet, "/healthz", std::nullopt, BodyKind::kSmall,
+                    [](Request&, Respond respond) { respond(Json(200, R"({"status":"ok"})")); }});
+  router_.Add(Route{Method::kGet, "/metrics", std::nullopt, BodyKind::kSmall,
+                    [this](Request&, Respond respond) {
+                      Response r;
+                      r.content_type = "text/plain; version=0.0.4";
+                      r.body = metrics_.Render();
+                      respond(std::move(r));
+                    }});
+  router_.Add(Route{Method::kGet, "/api/v1/openapi.json", Scope::kRead, BodyKind::kSmall,
+                    [](Request&, Respond respond) {
+                      respond(Json(200, std::string(OpenApiDocument())));
+                    }});
+
+  // --- referrals
+  Read(Method::kGet, "/api/v1/referrals", Scope::kRead,
+       [](Engine& engine, const Request& request) -> Result<Response> {
+         ListRequest list;
+         if (const std::string& s = request.Query("status"); !s.empty()) {
+           auto status = ParseStatus(s);
+           if (!status) {
+             return Fail(ErrorCode::kInvalidInput,
+                         fmt::format("status={}: use pending, qualified, approved or denied", s));
+           }
+           list.status = *status;
+         }
+         list.campaign = request.Query("campaign");
+         list.query = request.Query("q");
+         list.cursor = request.Query("cursor");
+         if (const std::string& l = request.Query("limit"); !l.empty()) {
+           int limit = 0;
+           auto [end, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
+           if (ec != std::errc() || end != l.data() + l.size() || limit < 1 || limit > 1000) {
+             return Fail(ErrorCode::kInvalidInput,
+                         fmt::format("limit={}: use a number from 1 to 1000", l));
+           }
+           list.limit = limit;
+         }
+         auto page = engine.List(list);
+         if (!page) return std::unexpected(page.error());
+         return JsonOf(200, ToJson(*page));
+       });
+  Read(Method::kGet, "/api/v1/referrals/{id}", Scope::kRead,
+       [](Engine& engine, const Request& request) -> Result<Response> {
+         auto id = ParseId(request.params[0], "a referral");
+         if (!id) return std::unexpected(id.error());
+         auto details = engine.Details(*id);
+         if (!details) return std::unexpected(details.error());
+         return JsonOf(200, ToJson(*details));
+       });
+  Write(Method::kPost, "/api/v1/referrals", Scope::kWrite,
+        [](Engine& engine, const Request& request) -> Result<Response> {
+          auto body = BodyObject(request);
+          if (!body) return std::unexpected(body.error());
+          ReferralInput input;
+          std::pair<const char*, std::string*> fields[] = {
+              {"campaign", &input.campaign},
+              {"email", &input.email},
+              {"name", &input.name},
+              {"external_id", &input.external_id},
+              {"referral_code", &input.referral_code},
+              {"coupon_code", &input.coupon_code},
+              {"referrer_email", &input.referrer_email}};
+          for (auto [name, target] : fields) {
+            bool required = std::string_view(name) == "campaign" || std::string_view(name) == "email";
+            auto value = StringField(*body, name, required);
+            if (!value) return std::unexpected(value.error());
+            *target = std::move(*value);
+          }
+          auto referral = engine.AddReferral(input);
+          if (!referral) return std::unexpected(referral.error());
+          Response r = JsonOf(201, ToJson(*referral));
+          r.headers.emplace_back("Location", fmt::format("/api/v1/referrals/{}", referral->id));
+          return r;
+        });
+  Write(Method::kPatch, "/api/v1/referrals/{id}", Scope::kWrite,
+        [](Engine& engine, const Request& request) -> Result<Response> {
+          auto id = ParseId(request.params[0], "a referral");
+          if (!id) return std::unexpected(id.error());
+          auto body = BodyObject(request);
+          if (!body) return std::unexpected(body.error());
+          auto status = StatusField(*body);
+          if (!status) return std::unexpected(status.error());
+          auto note = NoteField(*body);
+          if (!note) return std::unexpected(note.error());
+          auto outcome = engine.ChangeStatus(*id, *status, ApiContext(request), *note);
+          if (!outcome) return std::unexpected(outcome.error());
+          return JsonOf(200, ToJson(*outcome));
+        });
+  Write(Method::kPost, "/api/v1/referrals/update", Scope::kWrite,
+        [](Engine& engine, const Request& request) -> Result<Response> {
+          auto body = BodyObject(request);
+          if (!body) return std::unexpected(body.error());
+          auto key = KeyField(*body);
+          if (!key) return std::unexpected(key.error());
+          auto status = StatusField(*body);
+          if (!status) return std::unexpected(status.error());
+          auto note = NoteField(*body);
+          if (!note) return std::unexpected(note.error());
+          auto referral = engine.Resolve(*key);
+          if (!referral) return std::unexpected(referral.error());
+          auto outcome = engine.ChangeStatus(referral->id, *status, ApiContext(request), *note);
+          if (!outcome) return std::unexpected(outcome.error());
+          return JsonOf(200, ToJson(*outcome));
+        });
+
+  // --- bulk files
+  router_.Add(Route{Method::kPost, "/api/v1/imports", Scope::kWrite, BodyKind::kFile,
+                    [this](Request& request, Respond respond) {
+                      Upload(request, std::move(respond), false);
+                    }});
+  router_.Add(Route{Method::kPost, "/api/v1/qualifications", Scope::kWrite, BodyKind::kFile,
+                    [this](Request& request, Respond respond) {
+                      Upload(request, std::move(respond), true);
+                    }});
+  Read(Method::kGet, "/api/v1/imports/{id}/errors.csv", Scope::kRead,
+       [](Engine& engine, const Request& request) -> Result<Response> {
+         auto id = ParseId(request.params[0], "an import");
+         if (!id) return std::unexpected(id.error());
+         auto record = engine.store().GetImport(*id);
+         if (!record) return std::unexpected(record.error());
+         if (!*record) return Fail(ErrorCode::kNotFound, fmt::format("no import {}", *id));
+         auto errors = engine.store().ImportErrors(*id);
+         if (!errors) return std::unexpected(errors.error());
+         Response r;
+         r.content_type = "text/csv; charset=utf-8";
+         r.body = RowErrorsCsv(*errors);
+         r.headers.emplace_back("Content-Disposition",
+                                fmt::format("attachment; filename=\"import-{}-errors.csv\"", *id));
+         return r;
+       });
+
+  // --- rewards
+  Read(Method::kGet, "/api/v1/rewards", Scope::kRead,
+       [](Engine& engine, const Request& request) -> Result<Response> {
+         RewardQuery query;
+         query.campaign = request.Query("campaign");
+         query.member = request.Query("member");
+         if (const std::string& r = request.Query("referral"); !r.empty()) {
+           auto id = ParseId(r, "a referral");
+           if (!id) return Fail(ErrorCode::kInvalidInput, "referral=" + id.error().message);
+           query.referral_id = *id;
+         }
+         if (const std::string& s = request.Query("state"); !s.empty()) {
+           auto state = ParseRewardState(s);
+           if (!state) {
+             return Fail(ErrorCode::kInvalidInput, fmt::format("state={}: use issued or paid", s));
+           }
+           query.state = *state;
+         }
+         auto rewards = engine.Rewards(query);
+         if (!rewards) return std::unexpected(rewards.error());
+         json out = json::array();
+         for (const Reward& reward : *rewards) out.push_back(ToJson(reward));
+         return JsonOf(200, {{"rewards", std::move(out)}});
+       });
+
+  // --- campaigns and their rules
+  Read(Method::kGet, "/api/v1/campaigns", Scope::kRead,
+       [](Engine& engine, const Request&) -> Result<Response> {
+         auto campaigns = engine.store().ListCampaigns();
+         if (!campaigns) return std::unexpected(campaigns.error());
+         json out = json::array();
+         for (const Campaign& c : *campaigns) out.push_back(ToJson(c));
+         return JsonOf(200, {{"campaigns", std::move(out)}});
+       });
+  Write(Method::kPost, "/api/v1/campaigns", Scope::kAdmin,
+        [](Engine& engine, const Request& request) -> Result<Response> {
+          auto body = BodyObject(request);
+          if (!body) return std::unexpected(body.error());
+          auto name = StringField(*body, "name", true);
+          if (!name) return std::unexpected(name.error());
+          auto campaign = engine.AddCampaign(*name);
+          if (!campaign) return std::unexpected(campaign.error());
+          return JsonOf(201, ToJson(*campaign));
+        });
+  Read(Method::kGet, "/api/v1/campaigns/{id}/reward-rules", Scope::kRead,
+       [](Engine& engine, const Request& request) -> Result<Response> {
+         auto campaign = CampaignParam(engine, request.params[0]);
+         if (!campaign) return std::unexpected(campaign.error());
+         auto rules = engine.RewardRules(campaign->name);
+         if (!rules) return std::unexpected(rules.error());
+         json out = json::array();
+         for (const RewardRule& rule : *rules) out.push_back(ToJson(rule));
+         return JsonOf(200, {{"reward_rules", std::move(out)}});
+       });
+  Write(Method::kPost, "/api/v1/campaigns/{id}/reward-rules", Scope::kAdmin,
+        [](Engine& engine, const Request& request) -> Result<Response> {
+          auto body = BodyObject(request);
+          if (!body) return std::unexpected(body.error());
+          auto campaign = CampaignParam(engine, request.params[0]);
+          if (!campaign) return std::unexpected(campaign.error());
+          RewardRuleInput input;
+          input.campaign = campaign->name;
+          std::pair<const char*, std::string*> fields[] = {{"on", &input.on},
+                                                           {"to", &input.to},
+                                                           {"amount", &input.amount},
+                                                           {"currency", &input.currency},
+                                                           {"description", &input.description}};
+          for (auto [name, target] : fields) {
+            bool required = std::string_view(name) == "on" || std::string_view(name) == "to";
+            auto value = StringField(*body, name, required);
+            if (!value) return std::unexpected(value.error());
+            *target = std::move(*value);
+          }
+          auto rule = engine.AddRewardRule(input);
+          if (!rule) return std::unexpected(rule.error());
+          return JsonOf(201, ToJson(*rule));
+        });
+  Write(Method::kDelete, "/api/v1/reward-rules/{id}", Scope::kAdmin,
+        [](Engine& engine, const Request& request) -> Result<Response> {
+          auto id = ParseId(request.params[0], "a reward rule");
+          if (!id) return std::unexpected(id.error());
+          if (auto ok = engine.RemoveRewardRule(*id); !ok) return std::unexpected(ok.error());
+          return NoContent();
+        });
+
+  // --- API keys
+  Read(Method::kGet, "/api/v1/keys", Scope::kAdmin,
+       [](Engine& engine, const Request&) -> Result<Response> {
+         auto keys = engine.ApiKeys();
+         if (!keys) return std::unexpected(keys.error());
+         json out = json::array();
+         for (const ApiKey& key : *keys) out.push_back(KeyJson(key));
+         return JsonOf(200, {{"keys", std::move(out)}});
+       });
+  Write(Method::kPost, "/api/v1/keys", Scope::kAdmin,
+        [](Engine& engine, const Request& request) -> Result<Response> {
+          auto body = BodyObject(request);
+          if (!body) return std::unexpected(body.error());
+          auto name = StringField(*body, "name", true);
+          if (!name) return std::unexpected(name.error());
+          auto scope = StringField(*body, "scope", true);
+          if (!scope) return std::unexpected(scope.error());
+          auto made = engine.AddApiKey(*name, *scope);
+          if (!made) return std::unexpected(made.error());
+          json out = KeyJson(made->key);
+          out["key"] = made->secret;
+          return JsonOf(201, out);
+        });
+  Write(Method::kDelete, "/api/v1/keys/{id}", Scope::kAdmin,
+        [](Engine& engine, const Request& request) -> Result<Response> {
+          auto id = ParseId(request.params[0], "an API key");
+          if (!id) return std::unexpected(id.error());
+          if (auto ok = engine.RevokeApiKey(*id); !ok) return std::unexpected(ok.error());
+          return NoContent();
+        });
+}
+
+// An uploaded bulk file: the dry run reads it on the preview pool against a read
+// connection; applying goes through the write queue alone (it is one transaction of
+// its own, and other changes wait for it rather than fail).
+void Api::Upload(Request& request, Respond respond, bool qualify) {
+  std::string_view kind = qualify ? "qualify" : "import";
+  auto dry_run = BoolParam(request, "dry_run", false);
+  if (!dry_run) return respond(ProblemFor(dry_run.error()));
+  QualifyRequest qualify_request;
+  if (qualify) {
+    const std::string& by = request.Query("by");
+    auto parsed = ParseQualifyBy(by);
+    if (!parsed) {
+      return respond(Problem(400, fmt::format("by={}: use email, referral_code or coupon_code",
+                                              by.empty() ? "(missing)" : by)));
+    }
+    qualify_request = QualifyRequest{*parsed, request.Query("campaign")};
+  }
+  std::string name = request.Query("filename");
+  if (name.empty()) name = qualify ? "upload.csv" : "import.csv";
+  ImportSource source{name, ApiContext(request).actor, nullptr};
+  std::string path = request.body_file;
+  // Runs the import or qualify upload on `engine`, and counts its outcome.
+  auto run = [this, path, source, qualify, qualify_request, dry = *dry_run,
+              kind](Engine& engine) mutable -> Response {
+    auto file = BulkFile::Open(path);
+    if (!file) return ProblemFor(file.error());
+    source.sha256 = [f = file->get()] { return f->sha256(); };
+    ProgressFn progress = [](uint64_t) {};
+    json out;
+    Error error;
+    bool ok = true;
+    if (qualify) {
+      auto report = dry ? EstimateQualify(engine, (*file)->reader(), qualify_request, progress)
+                        : ApplyQualify(engine, (*file)->reader(), qualify_request, source, progress);
+      if (report) out = ToJson(*report);
+      else ok = false, error = report.error();
+    } else {
+      auto report = dry ? PreviewImport(engine, (*file)->reader(), progress)
+                        : ApplyImport(engine, (*file)->reader(), source, progress);
+      if (report) out = ToJson(*report);
+      else ok = false, error = report.error();
+    }
+    if (!ok) {
+      metrics_.CountBulk(kind, error.code == ErrorCode::kStorage ? "failed" : "refused");
+      return ProblemFor(Error{error.code, fmt::format("{}: {}; nothing was changed",
+                                                      source.file_name, error.message)});
+    }
+    metrics_.CountBulk(kind, dry ? "preview" : "applied");
+    return JsonOf(200, out);
+  };
+  if (*dry_run) {
+    previews_->Post([this, run, respond = std::move(respond)]() mutable {
+      auto lease = readers_.Acquire();
+      if (!lease) return respond(ProblemFor(lease.error()));
+      respond(run(lease->engine()));
+    });
+    return;
+  }
+  writer_->SubmitAlone(run, std::move(respond));
+}
+
+Admission Api::Admit(Request& request) {
+  Admission admission;
+  auto match = router_.Find(request.method, request.path);
+  if (!match.route) {
+    if (match.status == 405) {
+      Response r = Problem(405, fmt::format("{} does not take {}; it takes {}", request.path,
+                                            MethodName(request.method), match.allow));
+      r.headers.emplace_back("Allow", match.allow);
+      admission.reject = std::move(r);
+    } else {
+      admission.reject = Problem(404, fmt::format("no route {}", request.path));
+    }
+    return admission;
+  }
+  const Route& route = *match.route;
+  request.route = route.pattern;
+  request.params = std::move(match.params);
+  if (route.scope) {
+    std::string_view auth = Trim(request.authorization);
+    constexpr std::string_view kBearer = "bearer ";
+    if (auth.size() <= kBearer.size() || LowerAscii(auth.substr(0, kBearer.size())) != kBearer) {
+      Response r = Problem(401, "this route needs an API key: send Authorization: Bearer KEY");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      admission.reject = std::move(r);
+      return admission;
+    }
+    auto lease = readers_.Acquire();
+    if (!lease) {
+      admission.reject = ProblemFor(lease.error());
+      return admission;
+    }
+    auto key = lease->engine().Authenticate(auth.substr(kBearer.size()));
+    if (!key) {
+      if (key.error().code == ErrorCode::kStorage) {
+        admission.reject = ProblemFor(key.error());
+        return admission;
+      }
+      Response r = Problem(401, "unknown or revoked API key");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+      admission.reject = std::move(r);
+      return admission;
+    }
+    if (!Allows(key->scope, *route.scope)) {
+      admission.reject = Problem(
+          403, fmt::format("{} {} needs a key with scope {}; key \"{}\" has scope {}",
+                           MethodName(request.method), route.pattern, ScopeName(*route.scope),
+                           key->name, ScopeName(key->scope)));
+      return admission;
+    }
+    request.caller = std::move(*key);
+  }
+  admission.body = route.body;
+  if (route.body == BodyKind::kFile) {
+    admission.limit = options_.max_upload_bytes;
+    if (!IsCsvType(request.content_type)) {
+      admission.reject = Problem(
+          415, fmt::format("{} takes the file as the body: send Content-Type: text/csv{}",
+                           route.pattern,
+                           request.content_type.empty() ? "" : ", not " + request.content_type));
+    }
+  } else {
+    admission.limit = options_.max_json_bytes;
+    bool has_body = request.method == Method::kPost || request.method == Method::kPatch;
+    if (has_body && !IsJsonType(request.content_type)) {
+      admission.reject = Problem(
+          415, fmt::format("{} takes a JSON body: send Content-Type: application/json{}",
+                           route.pattern,
+                           request.content_type.empty() ? "" : ", not " + request.content_type));
+    }
+  }
+  return admission;
+}
+
+void Api::Handle(Request& request, Respond respond) {
+  auto match = router_.Find(request.method, request.path);
+  match.route->handler(request, std::move(respond));
+}
+
+void Api::Completed(const Request& request, const Response& response, size_t bytes) {
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - request.received).count();
+  metrics_.CountRequest(request.route, MethodName(request.method), response.status, seconds);
+  if (options_.access_log == nullptr) return;
+  json line = {{"ts", FormatTimestamp(NowMicros())},
+               {"remote", request.remote},
+               {"method", MethodName(request.method)},
+               {"target", request.target},
+               {"route", request.route},
+               {"status", response.status},
+               {"bytes", bytes},
+               {"ms", std::round(seconds * 1e6) / 1e3},
+               {"key", request.caller ? json(request.caller->id) : json(nullptr)}};
+  std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace);
+  text += '\n';
+  std::lock_guard lock(log_mutex_);
+  std::fwrite(text.data(), 1, text.size(), options_.access_log);
+}
+
+}  // namespace reftrack::http

@@ -1,0 +1,67 @@
+// The HTTP API of SPEC §6 as an Application for the server: the routes, the keys and
+// their scopes, and thin handlers that parse, call the engine and render. Reads run on
+// the server's threads with pooled read connections; changes go through the write
+// queue (group commit); dry runs of uploads on a small pool of their own.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "http/engine_pool.h"
+#include "http/message.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "http/write_queue.h"
+
+namespace reftrack::http {
+
+class TaskPool;
+
+struct ApiOptions {
+  std::string db_url;
+  uint64_t max_json_bytes = 1 << 20;
+  uint64_t max_upload_bytes = 512ull << 20;
+  int writers = 1;  // writer threads (SQLite: 1)
+  std::FILE* access_log = nullptr;  // one JSON line per request; null: none
+};
+
+class Api : public Application {
+ public:
+  // Opens the writer connections (which apply pending migrations).
+  static Result<std::unique_ptr<Api>> Create(ApiOptions options);
+  ~Api() override;
+
+  Admission Admit(Request& request) override;
+  void Handle(Request& request, Respond respond) override;
+  void Completed(const Request& request, const Response& response, size_t bytes) override;
+
+  const Router& router() const { return router_; }
+
+ private:
+  explicit Api(ApiOptions options);
+  void AddRoutes();
+
+  // Route kinds: a read on a lent read connection, now; a change through the write
+  // queue; an uploaded file (dry run on the pool, applying through the queue).
+  using ReadFn = std::function<Result<Response>(Engine&, const Request&)>;
+  using WriteFn = std::function<Result<Response>(Engine&, const Request&)>;
+  void Read(Method method, std::string pattern, Scope scope, ReadFn fn);
+  void Write(Method method, std::string pattern, Scope scope, WriteFn fn);
+
+  void Upload(Request& request, Respond respond, bool qualify);
+
+  ApiOptions options_;
+  Router router_;
+  EnginePool readers_;
+  std::unique_ptr<WriteQueue> writer_;
+  std::unique_ptr<TaskPool> previews_;
+  Metrics metrics_;
+  std::mutex log_mutex_;
+};
+
+// The OpenAPI document served at /api/v1/openapi.json.
+std::string_view OpenApiDocument();
+
+}  // namespace reftrack::http

@@ -1,0 +1,329 @@
+#include "http/server.h"
+
+#include <fmt/format.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+namespace reftrack::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr size_t kHeaderLimit = 16 * 1024;
+
+Method ToMethod(bhttp::verb verb) {
+  switch (verb) {
+    case bhttp::verb::get:
+      return Method::kGet;
+    case bhttp::verb::post:
+      return Method::kPost;
+    case bhttp::verb::patch:
+      return Method::kPatch;
+    case bhttp::verb::put:
+      return Method::kPut;
+    case bhttp::verb::delete_:
+      return Method::kDelete;
+    case bhttp::verb::head:
+      return Method::kHead;
+    default:
+      return Method::kOther;
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(Application& app, ServerOptions options)
+      : app(app),
+        options(std::move(options)),
+        ioc(std::max(1, this->options.threads)),
+        acceptor(asio::make_strand(ioc)),
+        signals(ioc, SIGTERM, SIGINT) {}
+
+  void Accept();
+  void BeginStop();
+  void FinishWhenIdle();
+
+  Application& app;
+  ServerOptions options;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> in_flight{0};  // requests read and not yet answered
+  std::unique_ptr<asio::steady_timer> drain_timer;
+};
+
+namespace {
+
+// One connection: reads a header, asks the application what to do with the body,
+// reads it, hands the request over, writes the answer, and reads the next one.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, Server::Impl& server)
+      : stream_(std::move(socket)), server_(server) {}
+
+  ~Connection() { RemoveBodyFile(); }
+
+  void Start() { ReadHeader(); }
+
+ private:
+  void ReadHeader() {
+    request_ = Request();
+    header_parser_.emplace();
+    header_parser_->header_limit(kHeaderLimit);
+    header_parser_->body_limit(std::numeric_limits<uint64_t>::max());
+    stream_.expires_after(std::chrono::seconds(server_.options.header_timeout_s));
+    bhttp::async_read_header(stream_, buffer_, *header_parser_,
+                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                               self->OnHeader(ec);
+                             });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) {
+      // A client that closed between requests, or a timeout: nothing to answer. A
+      // header too large or malformed gets a 400 or 431 before closing.
+      if (ec == bhttp::error::header_limit) return SendEarly(Problem(431, "request header too large"));
+      if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
+          ec != asio::error::eof && ec != asio::error::connection_reset &&
+          ec != asio::error::operation_aborted) {
+        return SendEarly(Problem(400, fmt::format("malformed request: {}", ec.message())));
+      }
+      return Close();
+    }
+    const auto& head = header_parser_->get();
+    request_.method = ToMethod(head.method());
+    request_.target = std::string(head.target());
+    request_.received = std::chrono::steady_clock::now();
+    if (auto it = head.find(bhttp::field::content_type); it != head.end()) {
+      request_.content_type = std::string(it->value());
+    }
+    if (auto it = head.find(bhttp::field::authorization); it != head.end()) {
+      request_.authorization = std::string(it->value());
+    }
+    if (auto length = header_parser_->content_length()) request_.content_length = *length;
+    keep_alive_ = head.keep_alive();
+    beast::error_code peer_ec;
+    auto peer = stream_.socket().remote_endpoint(peer_ec);
+    if (!peer_ec) request_.remote = peer.address().to_string();
+    if (!ParseTarget(request_.target, request_.path, request_.query)) {
+      return SendEarly(Problem(400, "the request's path or query is not valid percent-encoding"));
+    }
+    Admission admission = server_.app.Admit(request_);
+    if (admission.reject) return SendEarly(std::move(*admission.reject));
+    if (request_.content_length && *request_.content_length > admission.limit) {
+      return SendEarly(Problem(
+          413, fmt::format("the body has {} bytes; this route takes at most {}",
+                           *request_.content_length, admission.limit)));
+    }
+    limit_ = admission.limit;
+    if (admission.body == BodyKind::kFile) {
+      file_parser_.emplace(std::move(*header_parser_));
+      file_parser_->body_limit(admission.limit);
+      std::string dir = server_.options.temp_dir.empty()
+                            ? std::filesystem::temp_directory_path().string()
+                            : server_.options.temp_dir;
+      std::string path = dir + "/reftrack-upload-XXXXXX";
+      int fd = mkstemp(path.data());
+      if (fd < 0) return SendEarly(Problem(503, "cannot create a temporary file for the upload"));
+      ::close(fd);
+      request_.body_file = path;
+      beast::error_code open_ec;
+      file_parser_->get().body().open(path.c_str(), beast::file_mode::write, open_ec);
+      if (open_ec) return SendEarly(Problem(503, "cannot open a temporary file for the upload"));
+      ReadBody(*file_parser_);
+    } else {
+      string_parser_.emplace(std::move(*header_parser_));
+      string_parser_->body_limit(admission.limit);
+      ReadBody(*string_parser_);
+    }
+  }
+
+  // Reads the body a piece at a time, so the timeout is between pieces, not for all.
+  template <class Parser>
+  void ReadBody(Parser& parser) {
+    if (parser.is_done()) return OnBody(beast::error_code());
+    stream_.expires_after(std::chrono::seconds(server_.options.body_timeout_s));
+    bhttp::async_read_some(stream_, buffer_, parser,
+                           [self = shared_from_this(), &parser](beast::error_code ec, size_t) {
+                             if (ec) return self->OnBody(ec);
+                             self->ReadBody(parser);
+                           });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      return SendEarly(
+          Problem(413, fmt::format("the body is larger than this route takes ({} bytes)", limit_)));
+    }
+    if (ec) return Close();
+    if (string_parser_) {
+      request_.body = std::move(string_parser_->get().body());
+      string_parser_.reset();
+    }
+    if (file_parser_) {
+      file_parser_->get().body().close();
+      file_parser_.reset();
+    }
+    stream_.expires_never();
+    ++server_.in_flight;
+    answering_ = true;
+    auto self = shared_from_this();
+    server_.app.Handle(request_, [self](Response response) {
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response)]() mutable {
+                   self->Send(std::move(response));
+                 });
+    });
+  }
+
+  // An answer before the body was read: the connection cannot be reused.
+  void SendEarly(Response response) {
+    response.close = true;
+    Send(std::move(response));
+  }
+
+  void Send(Response response) {
+    RemoveBodyFile();
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(response.status));
+    res->set(bhttp::field::server, "reftrack");
+    res->set(bhttp::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) res->set(name, value);
+    res->body() = std::move(response.body);
+    bool keep = keep_alive_ && !response.close && !server_.stopping;
+    res->keep_alive(keep);
+    res->prepare_payload();
+    response.body.clear();
+    stream_.expires_after(std::chrono::seconds(server_.options.body_timeout_s));
+    bhttp::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res, keep, response = std::move(response)](
+            beast::error_code ec, size_t bytes) mutable {
+          self->server_.app.Completed(self->request_, response, bytes);
+          if (self->answering_) {
+            self->answering_ = false;
+            --self->server_.in_flight;
+          }
+          if (ec || !keep) return self->Close();
+          self->ReadHeader();
+        });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  void RemoveBodyFile() {
+    if (request_.body_file.empty()) return;
+    if (file_parser_) file_parser_.reset();
+    std::error_code ec;
+    std::filesystem::remove(request_.body_file, ec);
+    request_.body_file.clear();
+  }
+
+  beast::tcp_stream stream_;
+  Server::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> string_parser_;
+  std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
+  Request request_;
+  uint64_t limit_ = 0;
+  bool keep_alive_ = true;
+  bool answering_ = false;
+};
+
+}  // namespace
+
+void Server::Impl::Accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (stopping || !acceptor.is_open()) return;
+    } else {
+      beast::error_code nodelay;
+      socket.set_option(tcp::no_delay(true), nodelay);
+      std::make_shared<Connection>(std::move(socket), *this)->Start();
+    }
+    Accept();
+  });
+}
+
+void Server::Impl::BeginStop() {
+  if (stopping.exchange(true)) return;
+  beast::error_code ec;
+  acceptor.close(ec);
+  signals.cancel(ec);
+  drain_timer = std::make_unique<asio::steady_timer>(ioc);
+  FinishWhenIdle();
+}
+
+// Waits for the requests in flight (an import may take a while) before stopping.
+void Server::Impl::FinishWhenIdle() {
+  if (in_flight == 0) {
+    ioc.stop();
+    return;
+  }
+  drain_timer->expires_after(std::chrono::milliseconds(20));
+  drain_timer->async_wait([this](beast::error_code) { FinishWhenIdle(); });
+}
+
+Server::Server(Application& app, ServerOptions options)
+    : impl_(std::make_unique<Impl>(app, std::move(options))) {}
+
+Server::~Server() = default;
+
+Result<uint16_t> Server::Listen() {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(impl_->options.host, ec);
+  if (ec) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("\"{}\" is not an IP address to listen on", impl_->options.host));
+  }
+  tcp::endpoint endpoint(address, impl_->options.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("cannot listen on {}:{}: {}", impl_->options.host,
+                            impl_->options.port, ec.message()));
+  }
+  return acceptor.local_endpoint().port();
+}
+
+void Server::Run() {
+  Impl& s = *impl_;
+  s.signals.async_wait([&s](beast::error_code ec, int) {
+    if (!ec) s.BeginStop();
+  });
+  s.Accept();
+  std::vector<std::thread> threads;
+  for (int i = 1; i < s.options.threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
+  s.ioc.run();
+  for (std::thread& t : threads) t.join();
+}
+
+void Server::Stop() {
+  asio::post(impl_->ioc, [this] { impl_->BeginStop(); });
+}
+
+}  // namespace reftrack::http
