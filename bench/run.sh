@@ -10,6 +10,7 @@
 #   BENCH_RUNS     timed runs of each side          (default 3)
 #   BENCH_MEMBERS  members referrers are drawn from (default 10000)
 #   BENCH_ONLY     benchmarks to run, space-separated (default: all, see BENCHMARKS)
+#   BENCH_HTTP_S   seconds of each wrk run of the http benchmark (default 20)
 #   BENCH_KEEP     1 keeps the generated data and the last databases in bench/out/
 #   BENCH_COMMIT   label of the code measured (default: git HEAD, +local-changes if src/ is dirty)
 #   REFTRACK_TEST_POSTGRES_URL  the server of referral_load_postgres and qualify_postgres, a
@@ -27,7 +28,7 @@
 set -euo pipefail
 export LC_ALL=C
 
-BENCHMARKS=(referral_load referral_load_postgres import qualify qualify_postgres)
+BENCHMARKS=(referral_load referral_load_postgres import qualify qualify_postgres http)
 
 # ---------------------------------------------------------------------------
 # Set-up
@@ -51,8 +52,9 @@ BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_MEMBERS=${BENCH_MEMBERS:-10000}
 BENCH_ONLY=${BENCH_ONLY:-${BENCHMARKS[*]}}
 BENCH_KEEP=${BENCH_KEEP:-0}
+BENCH_HTTP_S=${BENCH_HTTP_S:-20}
 
-for v in BENCH_ROWS BENCH_RUNS BENCH_MEMBERS; do
+for v in BENCH_ROWS BENCH_RUNS BENCH_MEMBERS BENCH_HTTP_S; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive whole number, not \"${!v}\""
 done
 for b in $BENCH_ONLY; do
@@ -2178,6 +2180,218 @@ assemble() {
   } >"$md.new"
   mv "$md.new" "$md"
   log "wrote $json and $md"
+}
+
+# ---------------------------------------------------------------------------
+# http: `reftrack serve` on the BENCH_ROWS-referral SQLite database under wrk (64
+# connections, 2 threads, BENCH_HTTP_S seconds a run): GET /healthz (the server's
+# ceiling: no key, no database), GET /api/v1/referrals/{id} (random referrals, with
+# history and rewards) and PATCH /api/v1/referrals/{id} (each request a real change,
+# pending -> qualified, durable before its answer). Beside it, the sqlite3 shell does
+# the same work with no HTTP: the same reads, and the same changes one transaction
+# each (UPDATE + history INSERT, synchronous=FULL as reftrack commits).
+
+# wrk_fields FILE: "REQS P50_MS P90_MS P99_MS NON2XX" from wrk --latency output.
+wrk_fields() {
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+      if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+      if (v ~ /s$/) { sub(/s$/, "", v); return v * 1000 }
+      return v
+    }
+    /^ +50%/ {p50 = ms($2)} /^ +90%/ {p90 = ms($2)} /^ +99%/ {p99 = ms($2)}
+    /^Requests\/sec:/ {rps = $2}
+    /Non-2xx or 3xx responses:/ {bad = $NF}
+    END {printf "%.0f %.2f %.2f %.2f %d\n", rps, p50, p90, p99, bad + 0}' "$1"
+}
+
+# http_serve DB OUT: starts reftrack serve on DB on a free port, its output in OUT;
+# sets HTTP_PID and HTTP_URL.
+http_serve() {
+  local db=$1 out=$2
+  "$REFTRACK" --db "$db" serve --listen 127.0.0.1:0 --access-log "$out.access" >"$out" 2>"$out.err" &
+  HTTP_PID=$!
+  local i
+  for ((i = 0; i < 100; i++)); do
+    HTTP_URL=$(sed -n 's/^reftrack: listening on \(http:[^ ]*\).*/\1/p' "$out")
+    [ -n "$HTTP_URL" ] && return 0
+    sleep 0.1
+  done
+  die "http: the server did not start: $(cat "$out.err")"
+}
+
+http_stop() {
+  kill -TERM "$HTTP_PID"
+  wait "$HTTP_PID" || die "http: the server did not stop cleanly"
+}
+
+# http_baseline_sql read|change N: the sqlite3 shell's side of N reads or changes.
+http_baseline_sql() {
+  local kind=$1 n=$2
+  awk -v kind="$kind" -v n="$n" -v rows="$BENCH_ROWS" -v q="'" 'BEGIN {
+    srand(7)
+    now = "strftime(" q "%Y-%m-%dT%H:%M:%fZ" q ")"
+    print "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;"
+    for (i = 0; i < n; i++) {
+      if (kind == "read") {
+        id = int(rand() * rows) + 1
+        print "SELECT r.*, c.name, m.email FROM referrals r JOIN campaigns c ON c.id = r.campaign_id" \
+          " LEFT JOIN members m ON m.id = r.referrer_id WHERE r.id = " id ";"
+        print "SELECT * FROM status_changes WHERE referral_id = " id " ORDER BY id;"
+        print "SELECT * FROM rewards WHERE referral_id = " id ";"
+      } else {
+        id = (i * 999983) % rows + 1
+        print "BEGIN IMMEDIATE;"
+        print "UPDATE referrals SET status = " q "qualified" q ", qualified_at = " now \
+          ", status_changed_at = " now " WHERE id = " id " AND status = " q "pending" q ";"
+        print "INSERT INTO status_changes (referral_id, from_status, to_status, at, source, actor)" \
+          " VALUES (" id ", " q "pending" q ", " q "qualified" q ", " now ", " q "api" q ", " \
+          q "bench" q ");"
+        print "COMMIT;"
+      }
+    }
+  }'
+}
+
+bench_http() {
+  local name=http
+  local rows=$BENCH_ROWS
+  local data=$OUT/data/referrals-$rows-$BENCH_MEMBERS
+  local template=$OUT/db/http-template.db
+  local db=$OUT/db/http.db
+  local secs=$BENCH_HTTP_S
+  command -v wrk >/dev/null || die "wrk is missing (scripts/install-deps.sh)"
+  command -v curl >/dev/null || die "curl is missing"
+
+  if [ ! -f "$data/referrals.csv" ]; then
+    log "$name: generating $rows referrals"
+    timed "$name-datagen" "$DATAGEN" referrals --rows "$rows" --campaigns 3 \
+      --members "$BENCH_MEMBERS" --out "$data"
+  fi
+  log "$name: loading $rows referrals (untimed)"
+  fresh_db "$template"
+  local c
+  for c in 1 2 3; do "$REFTRACK" --db "$template" campaign add "Campaign $c" >/dev/null; done
+  "$REFTRACK" --db "$template" member load "$data/members.csv" >/dev/null
+  "$REFTRACK" --db "$template" referral load "$data/referrals.csv" --json >"$OUT/runs/$name-load.out"
+  sqlite3 "$template" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+
+  local -a health_rps=() health_p99=() get_rps=() get_p50=() get_p99=() \
+    patch_rps=() patch_p50=() patch_p99=() base_read_rps=() base_change_rps=()
+  local run
+  for ((run = 1; run <= BENCH_RUNS; run++)); do
+    fresh_db "$db"
+    cp "$template" "$db"
+    local wkey rkey
+    wkey=$("$REFTRACK" --db "$db" apikey add --name bench-write --scope write 2>/dev/null)
+    rkey=$("$REFTRACK" --db "$db" apikey add --name bench-read --scope read 2>/dev/null)
+    http_serve "$db" "$OUT/runs/$name-serve-$run.out"
+    local f=$OUT/runs/$name-$run
+    wrk -t2 -c64 -d"${secs}s" --latency "$HTTP_URL/healthz" >"$f-healthz.txt"
+    WRK_KEY=$rkey WRK_REFERRALS=$rows wrk -t2 -c64 -d"${secs}s" --latency \
+      -s "$ROOT/bench/wrk/get.lua" "$HTTP_URL" >"$f-get.txt"
+    WRK_KEY=$wkey WRK_REFERRALS=$rows WRK_THREADS=2 wrk -t2 -c64 -d"${secs}s" --latency \
+      -s "$ROOT/bench/wrk/patch.lua" "$HTTP_URL" >"$f-patch.txt"
+    curl -s "$HTTP_URL/metrics" >"$f-metrics.txt"
+    http_stop
+    local rps p50 p90 p99 bad
+    read -r rps p50 p90 p99 bad < <(wrk_fields "$f-healthz.txt")
+    health_rps+=("$rps")
+    health_p99+=("$p99")
+    read -r rps p50 p90 p99 bad < <(wrk_fields "$f-get.txt")
+    [ "$bad" = 0 ] || die "$name: $bad GET answers were not 2xx ($f-get.txt)"
+    get_rps+=("$rps")
+    get_p50+=("$p50")
+    get_p99+=("$p99")
+    read -r rps p50 p90 p99 bad < <(wrk_fields "$f-patch.txt")
+    [ "$bad" = 0 ] || die "$name: $bad PATCH answers were not 2xx ($f-patch.txt)"
+    patch_rps+=("$rps")
+    patch_p50+=("$p50")
+    patch_p99+=("$p99")
+    # Every PATCH answered 200 is a committed change with its history row.
+    local answered changes qualified
+    answered=$(grep -F 'route="/api/v1/referrals/{id}",method="PATCH",status="200"' \
+      "$f-metrics.txt" | awk '{print $NF}')
+    changes=$(sqlite3 "$db" "SELECT count(*) FROM status_changes WHERE source = 'api';")
+    qualified=$(sqlite3 "$db" "SELECT count(*) FROM referrals WHERE status = 'qualified';")
+    if [ "${answered:-0}" != "$changes" ] || [ "$changes" != "$qualified" ]; then
+      die "$name: $answered PATCH answers, $changes history rows, $qualified qualified referrals"
+    fi
+
+    # The sqlite3 shell: the same reads and changes, with no HTTP in between.
+    local n=20000
+    http_baseline_sql read "$n" >"$f-base-read.sql"
+    http_baseline_sql change "$n" >"$f-base-change.sql"
+    fresh_db "$db"
+    cp "$template" "$db"
+    timed "$name-base-read-$run" sqlite3 "$db" ".read '$f-base-read.sql'"
+    base_read_rps+=("$(awk -v n="$n" -v s="$TIMED_S" 'BEGIN {printf "%.0f", s > 0 ? n / s : 0}')")
+    timed "$name-base-change-$run" sqlite3 "$db" ".read '$f-base-change.sql'"
+    base_change_rps+=("$(awk -v n="$n" -v s="$TIMED_S" 'BEGIN {printf "%.0f", s > 0 ? n / s : 0}')")
+    log "$name: run $run/$BENCH_RUNS healthz ${health_rps[-1]}/s, GET ${get_rps[-1]}/s p99 ${get_p99[-1]} ms, PATCH ${patch_rps[-1]}/s p99 ${patch_p99[-1]} ms; sqlite3 ${base_read_rps[-1]} reads/s, ${base_change_rps[-1]} changes/s (load $(loadavg))"
+  done
+
+  local h hp99 g gp50 gp99 p pp50 pp99 br bc
+  h=$(median "${health_rps[@]}")
+  hp99=$(median "${health_p99[@]}")
+  g=$(median "${get_rps[@]}")
+  gp50=$(median "${get_p50[@]}")
+  gp99=$(median "${get_p99[@]}")
+  p=$(median "${patch_rps[@]}")
+  pp50=$(median "${patch_p50[@]}")
+  pp99=$(median "${patch_p99[@]}")
+  br=$(median "${base_read_rps[@]}")
+  bc=$(median "${base_change_rps[@]}")
+  local get_verdict patch_verdict
+  get_verdict=$(awk -v r="$g" -v l="$gp99" \
+    'BEGIN {print (r >= 20000 && l < 50) ? "meets target" : "misses target"}')
+  patch_verdict=$(awk -v r="$p" -v l="$pp99" \
+    'BEGIN {print (r >= 5000 && l < 50) ? "meets target" : "misses target"}')
+
+  {
+    echo "{"
+    echo "  \"rows\": $rows,"
+    echo "  \"runs\": $BENCH_RUNS,"
+    echo "  \"seconds_per_run\": $secs,"
+    echo "  \"connections\": 64,"
+    echo "  \"healthz_rps\": $(json_list "${health_rps[@]}"),"
+    echo "  \"get_rps\": $(json_list "${get_rps[@]}"),"
+    echo "  \"get_p99_ms\": $(json_list "${get_p99[@]}"),"
+    echo "  \"patch_rps\": $(json_list "${patch_rps[@]}"),"
+    echo "  \"patch_p99_ms\": $(json_list "${patch_p99[@]}"),"
+    echo "  \"sqlite3_read_rps\": $(json_list "${base_read_rps[@]}"),"
+    echo "  \"sqlite3_change_rps\": $(json_list "${base_change_rps[@]}"),"
+    echo "  \"median\": {\"healthz_rps\": $h, \"get_rps\": $g, \"get_p50_ms\": $gp50,"
+    echo "    \"get_p99_ms\": $gp99, \"patch_rps\": $p, \"patch_p50_ms\": $pp50,"
+    echo "    \"patch_p99_ms\": $pp99, \"sqlite3_read_rps\": $br, \"sqlite3_change_rps\": $bc}"
+    echo "}"
+  } >"$OUT/fragments/$name.json.new"
+  {
+    echo "## HTTP API: reads and status changes under load (SQLite)"
+    echo
+    echo "\`reftrack serve\` on the $(human "$rows")-referral database, driven by wrk on the same"
+    echo "machine (64 connections, 2 threads, $secs s a run; medians of $BENCH_RUNS runs at $COMMIT)."
+    echo "Every PATCH is a real change (pending → qualified), answered only once committed"
+    echo "with synchronous=FULL; after each run the benchmark checks that PATCH answers,"
+    echo "history rows and qualified referrals are the same number. Targets (issue 7):"
+    echo "20,000 reads/s and 5,000 changes/s, each with p99 under 50 ms."
+    echo
+    echo "| | requests/s | p50 | p99 | share of the ceiling | verdict |"
+    echo "| --- | ---: | ---: | ---: | ---: | --- |"
+    echo "| GET /healthz (the ceiling: no key, no database) | $h | | $hp99 ms | 1.00 | |"
+    echo "| GET /api/v1/referrals/{id} | $g | $gp50 ms | $gp99 ms | $(ratio "$g" "$h") | $(verdict_mark "$get_verdict") |"
+    echo "| PATCH /api/v1/referrals/{id} | $p | $pp50 ms | $pp99 ms | $(ratio "$p" "$h") | $(verdict_mark "$patch_verdict") |"
+    echo
+    echo "The sqlite3 shell doing the same work with no HTTP, in the same runs: $br reads/s"
+    echo "(the three SELECTs of a referral with its history and rewards) and $bc changes/s"
+    echo "(an UPDATE and a history INSERT, one transaction each). Over HTTP reftrack reads at"
+    echo "$(ratio "$g" "$br")× the shell's rate and changes at $(ratio "$p" "$bc")× (above 1 is faster):"
+    echo "concurrent changes share one commit (group commit), the shell commits each alone."
+    echo
+    echo "Reproduce: \`BENCH_ONLY=http make bench\` (\`BENCH_HTTP_S\` and \`BENCH_RUNS\` set the length)."
+  } >"$OUT/fragments/$name.md.new"
+  write_fragment 60 "$name"
 }
 
 # ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libsodium-dev libabsl-dev
   libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  time wrk
+  time wrk curl
 )
 
 missing=()

@@ -588,6 +588,7 @@ Admission Api::Admit(Request& request) {
   }
   const Route& route = *match.route;
   request.route = route.pattern;
+  request.route_index = match.index;
   request.params = std::move(match.params);
   if (route.scope) {
     std::string_view auth = Trim(request.authorization);
@@ -646,8 +647,7 @@ Admission Api::Admit(Request& request) {
 }
 
 void Api::Handle(Request& request, Respond respond) {
-  auto match = router_.Find(request.method, request.path);
-  match.route->handler(request, std::move(respond));
+  router_.routes()[request.route_index].handler(request, std::move(respond));
 }
 
 void Api::Completed(const Request& request, const Response& response, size_t bytes) {

@@ -36,6 +36,7 @@ struct Request {
 
   // Set by the application once the header is read.
   std::string route;                // the route's pattern, e.g. "/api/v1/referrals/{id}"
+  size_t route_index = 0;           // which of the application's routes
   std::vector<std::string> params;  // the pattern's {…} values, in order
   std::optional<ApiKey> caller;     // the key the request came with
 

@@ -17,35 +17,38 @@ std::vector<std::string_view> Segments(std::string_view path) {
   return out;
 }
 
-bool Matches(std::string_view pattern, std::string_view path, std::vector<std::string>& params) {
-  auto want = Segments(pattern);
-  auto got = Segments(path);
+bool Matches(const std::vector<std::string>& want, const std::vector<std::string_view>& got,
+             std::vector<std::string>& params) {
   if (want.size() != got.size()) return false;
-  std::vector<std::string> found;
   for (size_t i = 0; i < want.size(); ++i) {
-    if (want[i].starts_with('{') && want[i].ends_with('}')) {
-      if (got[i].empty()) return false;
-      found.emplace_back(got[i]);
-    } else if (want[i] != got[i]) {
-      return false;
-    }
+    bool param = want[i].size() > 1 && want[i].front() == '{' && want[i].back() == '}';
+    if (param ? got[i].empty() : want[i] != got[i]) return false;
   }
-  params = std::move(found);
+  params.clear();
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i].size() > 1 && want[i].front() == '{') params.emplace_back(got[i]);
+  }
   return true;
 }
 
 }  // namespace
 
-void Router::Add(Route route) { routes_.push_back(std::move(route)); }
+void Router::Add(Route route) {
+  for (std::string_view segment : Segments(route.pattern)) route.segments.emplace_back(segment);
+  routes_.push_back(std::move(route));
+}
 
 Router::Match Router::Find(Method method, std::string_view path) const {
   Match match;
   match.status = 404;
+  auto got = Segments(path);
   std::vector<std::string> params;
-  for (const Route& route : routes_) {
-    if (!Matches(route.pattern, path, params)) continue;
+  for (size_t i = 0; i < routes_.size(); ++i) {
+    const Route& route = routes_[i];
+    if (!Matches(route.segments, got, params)) continue;
     if (route.method == method) {
       match.route = &route;
+      match.index = i;
       match.params = std::move(params);
       match.status = 200;
       return match;

@@ -21,6 +21,7 @@ struct Route {
   std::optional<Scope> scope;  // none: answers without a key
   BodyKind body = BodyKind::kSmall;
   Handler handler;
+  std::vector<std::string> segments;  // the pattern's, filled by Router::Add
 };
 
 class Router {
@@ -29,6 +30,7 @@ class Router {
 
   struct Match {
     const Route* route = nullptr;  // null: see `status`
+    size_t index = 0;              // the route's, in routes()
     std::vector<std::string> params;
     int status = 200;   // 404 no such path, 405 not with this method
     std::string allow;  // with 405: the methods the path has, e.g. "GET, POST"

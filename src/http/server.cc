@@ -182,11 +182,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ++server_.in_flight;
     answering_ = true;
     auto self = shared_from_this();
+    // Answered at once (a read), the response is written from this strand without a
+    // hop; answered from a writer thread, it is posted to the strand.
     server_.app.Handle(request_, [self](Response response) {
-      asio::post(self->stream_.get_executor(),
-                 [self, response = std::move(response)]() mutable {
-                   self->Send(std::move(response));
-                 });
+      asio::dispatch(self->stream_.get_executor(),
+                     [self, response = std::move(response)]() mutable {
+                       self->Send(std::move(response));
+                     });
     });
   }
 

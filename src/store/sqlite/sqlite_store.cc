@@ -151,10 +151,11 @@ Result<void> SqliteStore::Configure() {
   // synchronous=FULL: a commit is on disk before it is reported, even across a power cut.
   // page_size takes effect only on a new database (before its first page is written,
   // so before WAL mode): 16 KiB pages make a bulk write a quarter as many reads and
-  // writes as the default 4 KiB.
+  // writes as the default 4 KiB. mmap_size: reads map the file instead of copying each
+  // page with a system call, and every connection shares the operating system's cache.
   if (auto ok = db_->Exec(
           "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-          " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;");
+          " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 4294967296;");
       !ok) {
     return ok;
   }
