@@ -243,12 +243,25 @@ Result<std::unique_ptr<Api>> Api::Create(ApiOptions options) {
   return api;
 }
 
+// A GET's read connection and snapshot, from checking its key to answering it: one
+// read transaction for both.
+struct ReadSession {
+  EnginePool::Lease lease;
+  std::optional<ReadSnapshot> snapshot;
+};
+
 void Api::Read(Method method, std::string pattern, Scope scope, ReadFn fn) {
   router_.Add(Route{method, std::move(pattern), scope, BodyKind::kSmall,
                     [this, fn = std::move(fn)](Request& request, Respond respond) {
-                      auto lease = readers_.Acquire();
-                      if (!lease) return respond(ProblemFor(lease.error()));
-                      auto answer = fn(lease->engine(), request);
+                      std::shared_ptr<ReadSession> session =
+                          std::static_pointer_cast<ReadSession>(std::move(request.state));
+                      if (!session) {
+                        auto lease = readers_.Acquire();
+                        if (!lease) return respond(ProblemFor(lease.error()));
+                        session = std::make_shared<ReadSession>(std::move(*lease));
+                      }
+                      auto answer = fn(session->lease.engine(), request);
+                      session.reset();  // ends the snapshot before the answer is written
                       respond(answer ? std::move(*answer) : ProblemFor(answer.error()));
                     }});
 }
@@ -604,7 +617,16 @@ Admission Api::Admit(Request& request) {
       admission.reject = ProblemFor(lease.error());
       return admission;
     }
-    auto key = lease->engine().Authenticate(auth.substr(kBearer.size()));
+    auto session = std::make_shared<ReadSession>(std::move(*lease));
+    if (request.method == Method::kGet) {
+      auto snapshot = session->lease.store().BeginRead();
+      if (!snapshot) {
+        admission.reject = ProblemFor(snapshot.error());
+        return admission;
+      }
+      session->snapshot.emplace(std::move(*snapshot));
+    }
+    auto key = session->lease.engine().Authenticate(auth.substr(kBearer.size()));
     if (!key) {
       if (key.error().code == ErrorCode::kStorage) {
         admission.reject = ProblemFor(key.error());
@@ -623,6 +645,10 @@ Admission Api::Admit(Request& request) {
       return admission;
     }
     request.caller = std::move(*key);
+    // A GET goes on reading in the same snapshot; other routes let the connection go.
+    if (request.method == Method::kGet && route.body == BodyKind::kSmall) {
+      request.state = std::move(session);
+    }
   }
   admission.body = route.body;
   if (route.body == BodyKind::kFile) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -39,6 +40,7 @@ struct Request {
   size_t route_index = 0;           // which of the application's routes
   std::vector<std::string> params;  // the pattern's {…} values, in order
   std::optional<ApiKey> caller;     // the key the request came with
+  std::shared_ptr<void> state;      // what the application keeps from header to handler
 
   // The body: in `body` (BodyKind::kSmall), or in the file at `body_file` (kFile).
   std::string body;

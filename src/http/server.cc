@@ -116,9 +116,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (auto length = header_parser_->content_length()) request_.content_length = *length;
     keep_alive_ = head.keep_alive();
-    beast::error_code peer_ec;
-    auto peer = stream_.socket().remote_endpoint(peer_ec);
-    if (!peer_ec) request_.remote = peer.address().to_string();
+    if (remote_.empty()) {
+      beast::error_code peer_ec;
+      auto peer = stream_.socket().remote_endpoint(peer_ec);
+      remote_ = peer_ec ? "?" : peer.address().to_string();
+    }
+    request_.remote = remote_;
     if (!ParseTarget(request_.target, request_.path, request_.query)) {
       return SendEarly(Problem(400, "the request's path or query is not valid percent-encoding"));
     }
@@ -247,6 +250,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<bhttp::request_parser<bhttp::string_body>> string_parser_;
   std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
   Request request_;
+  std::string remote_;  // the peer's address, asked once
   uint64_t limit_ = 0;
   bool keep_alive_ = true;
   bool answering_ = false;

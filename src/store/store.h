@@ -115,7 +115,8 @@ class Store {
   // ignored): its Commit() keeps its changes for the outer one to commit, its rollback
   // undoes only them. That is how the HTTP server commits many requests at once.
   virtual Result<WriteTransaction> BeginWrite(WriteMode mode = WriteMode::kNormal) = 0;
-  // Starts a read snapshot (no writes until it ends). Never blocks writers.
+  // Starts a read snapshot (no writes until it ends). Never blocks writers. Inside an
+  // open transaction (read or write) it is that transaction's, and ending it ends nothing.
   virtual Result<ReadSnapshot> BeginRead() = 0;
 
   // --- campaigns

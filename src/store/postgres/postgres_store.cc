@@ -197,13 +197,19 @@ Result<WriteTransaction> PostgresStore::BeginWrite(WriteMode mode) {
 
 // Not a write transaction: bulk reads inside it take no row locks.
 Result<ReadSnapshot> PostgresStore::BeginRead() {
+  // Inside a transaction already: its snapshot is the one.
+  if (in_transaction_ || in_read_) return ReadSnapshot(nullptr);
   if (auto ok = conn_->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !ok) {
     return Failed(ok.error());
   }
+  in_read_ = true;
   return ReadSnapshot(this);
 }
 
-void PostgresStore::EndRead() { (void)conn_->Exec("ROLLBACK"); }
+void PostgresStore::EndRead() {
+  in_read_ = false;
+  (void)conn_->Exec("ROLLBACK");
+}
 
 Result<void> PostgresStore::CommitWrite() {
   if (nested_ > 0) {

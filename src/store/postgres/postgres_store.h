@@ -91,7 +91,8 @@ class PostgresStore final : public Store {
 
   std::unique_ptr<pg::Connection> conn_;
   bool in_transaction_ = false;
-  int nested_ = 0;  // nested write transactions (savepoints) open inside it
+  int nested_ = 0;
+  bool in_read_ = false;  // a read snapshot is open  // nested write transactions (savepoints) open inside it
   // Whether this transaction has created the temp table bulk_status (ON COMMIT DROP).
   bool bulk_status_ready_ = false;
 };

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 #include <algorithm>
 
 #include "store/migrate.h"
@@ -236,6 +238,8 @@ Result<void> SqliteStore::SetCacheKiB(int kib) {
 
 // In WAL mode a deferred transaction's first read fixes its snapshot.
 Result<ReadSnapshot> SqliteStore::BeginRead() {
+  // Inside a transaction already: its snapshot is the one.
+  if (!sqlite3_get_autocommit(db_->handle())) return ReadSnapshot(nullptr);
   if (auto ok = db_->Exec("BEGIN DEFERRED"); !ok) return std::unexpected(ok.error());
   return ReadSnapshot(this);
 }
@@ -905,8 +909,10 @@ Result<std::vector<Reward>> SqliteStore::ListRewards(const RewardFilter& filter)
       " LEFT JOIN members m ON m.id = r.referrer_id"
       " WHERE (?1 IS NULL OR r.campaign_id = ?1) AND (?2 IS NULL OR w.referral_id = ?2)"
       " AND (?3 IS NULL OR w.state = ?3)"
-      " AND (?4 IS NULL OR (w.recipient = 'referrer' AND m.email = ?4)) ORDER BY w.issued_at, "
-      "w.id");
+      " AND (?4 IS NULL OR (w.recipient = 'referrer' AND m.email = ?4))"
+      // The id packs the referral (see the rewards table): one referral's rewards are
+      // one range of the primary key, found without a scan.
+      " AND w.id BETWEEN ?5 AND ?6 ORDER BY w.issued_at, w.id");
   if (!stmt) return std::unexpected(stmt.error());
   Statement& s = **stmt;
   ResetGuard reset(s);
@@ -914,6 +920,10 @@ Result<std::vector<Reward>> SqliteStore::ListRewards(const RewardFilter& filter)
   s.Bind(2, filter.referral_id);
   if (filter.state) s.Bind(3, RewardStateName(*filter.state));
   s.Bind(4, filter.member_email);
+  s.Bind(5, filter.referral_id ? *filter.referral_id * 1'048'576
+                               : std::numeric_limits<int64_t>::min());
+  s.Bind(6, filter.referral_id ? *filter.referral_id * 1'048'576 + 1'048'575
+                               : std::numeric_limits<int64_t>::max());
   std::vector<Reward> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
