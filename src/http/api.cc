@@ -64,6 +64,41 @@ class TaskPool {
   std::vector<std::thread> threads_;
 };
 
+// Runs the store's housekeeping (SQLite's checkpoints) on its own connection every
+// 100 ms, so that when a commit checkpoints (SQLite does when the log reaches 1000
+// pages, which keeps it from growing without end) it finds the pages already copied
+// and the requests waiting for that commit do not wait for the copying.
+class Checkpointer {
+ public:
+  explicit Checkpointer(std::unique_ptr<Store> store)
+      : store_(std::move(store)), thread_([this] { Run(); }) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {
+      lock.unlock();
+      (void)store_->Checkpoint();  // a failure now is retried at the next turn
+      lock.lock();
+    }
+    (void)store_->Checkpoint();
+  }
+
+  std::unique_ptr<Store> store_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 namespace {
 
 Response JsonOf(int status, const json& value) {
@@ -237,6 +272,9 @@ Result<std::unique_ptr<Api>> Api::Create(ApiOptions options) {
     if (!store) return std::unexpected(store.error());
     stores.push_back(std::move(*store));
   }
+  auto housekeeping = Store::Open(api->options_.db_url);
+  if (!housekeeping) return std::unexpected(housekeeping.error());
+  api->checkpointer_ = std::make_unique<Checkpointer>(std::move(*housekeeping));
   api->writer_ = std::make_unique<WriteQueue>(std::move(stores));
   api->previews_ = std::make_unique<TaskPool>(2);
   api->AddRoutes();

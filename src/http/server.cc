@@ -46,11 +46,18 @@ Method ToMethod(bhttp::verb verb) {
 
 struct Server::Impl {
   Impl(Application& app, ServerOptions options)
-      : app(app),
-        options(std::move(options)),
-        ioc(std::max(1, this->options.threads)),
-        acceptor(asio::make_strand(ioc)),
+      : app(app), options(std::move(options)), contexts(MakeContexts(this->options.threads)),
+        ioc(*contexts[0]),
+        acceptor(ioc),
         signals(ioc, SIGTERM, SIGINT) {}
+
+  // One io_context per thread: a connection lives on one of them, so its handlers
+  // never run concurrently and threads do not contend for one queue.
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int threads) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (int i = 0; i < std::max(1, threads); ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
 
   void Accept();
   void BeginStop();
@@ -58,7 +65,9 @@ struct Server::Impl {
 
   Application& app;
   ServerOptions options;
-  asio::io_context ioc;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  asio::io_context& ioc;  // the first: accepting, signals, stopping
+  size_t next_context = 0;
   tcp::acceptor acceptor;
   asio::signal_set signals;
   std::atomic<bool> stopping{false};
@@ -259,7 +268,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 }  // namespace
 
 void Server::Impl::Accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  asio::io_context& home = *contexts[next_context++ % contexts.size()];
+  acceptor.async_accept(home, [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (stopping || !acceptor.is_open()) return;
     } else {
@@ -283,7 +293,7 @@ void Server::Impl::BeginStop() {
 // Waits for the requests in flight (an import may take a while) before stopping.
 void Server::Impl::FinishWhenIdle() {
   if (in_flight == 0) {
-    ioc.stop();
+    for (auto& context : contexts) context->stop();
     return;
   }
   drain_timer->expires_after(std::chrono::milliseconds(20));
@@ -323,7 +333,11 @@ void Server::Run() {
   });
   s.Accept();
   std::vector<std::thread> threads;
-  for (int i = 1; i < s.options.threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> busy;
+  for (auto& context : s.contexts) busy.push_back(asio::make_work_guard(*context));
+  for (size_t i = 1; i < s.contexts.size(); ++i) {
+    threads.emplace_back([&s, i] { s.contexts[i]->run(); });
+  }
   s.ioc.run();
   for (std::thread& t : threads) t.join();
 }

@@ -119,6 +119,13 @@ class Store {
   // open transaction (read or write) it is that transaction's, and ending it ends nothing.
   virtual Result<ReadSnapshot> BeginRead() = 0;
 
+  // --- housekeeping for a long-running server
+  // Work a store can do off the request path, from a connection of its own. SQLite:
+  // copies the write-ahead log into the database file (a passive checkpoint), without
+  // blocking readers or writers, so that the checkpoint a commit runs when the log is
+  // long finds little left to copy. PostgreSQL: nothing.
+  virtual Result<void> Checkpoint() { return {}; }
+
   // --- campaigns
   virtual Result<Campaign> CreateCampaign(std::string_view name, Micros at) = 0;
   virtual Result<std::optional<Campaign>> FindCampaign(std::string_view name) = 0;

@@ -157,10 +157,12 @@ Result<void> SqliteStore::Configure() {
   // page with a system call, and every connection shares the operating system's cache.
   if (auto ok = db_->Exec(
           "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-          " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 4294967296;");
+          " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;");
       !ok) {
     return ok;
   }
+  // Not fatal: without the map, reads copy pages as before.
+  (void)db_->Exec("PRAGMA mmap_size = 4294967296");
   return SetCacheKiB(kCacheKiB);
 }
 
@@ -228,6 +230,18 @@ Result<WriteTransaction> SqliteStore::BeginWrite(WriteMode mode) {
   }
   write_depth_ = 1;
   return WriteTransaction(this);
+}
+
+// PASSIVE: copies what it can of the log into the database file without waiting for,
+// or blocking, readers and writers.
+Result<void> SqliteStore::Checkpoint() {
+  int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                     nullptr);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    return Fail(ErrorCode::kStorage,
+                fmt::format("checkpoint failed: {}", sqlite3_errmsg(db_->handle())));
+  }
+  return {};
 }
 
 Result<void> SqliteStore::SetCacheKiB(int kib) {

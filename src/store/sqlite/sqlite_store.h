@@ -17,6 +17,7 @@ class SqliteStore final : public Store {
   static Result<std::unique_ptr<Store>> Open(const std::string& path);
 
   Result<WriteTransaction> BeginWrite(WriteMode mode = WriteMode::kNormal) override;
+  Result<void> Checkpoint() override;
   Result<ReadSnapshot> BeginRead() override;
 
   Result<Campaign> CreateCampaign(std::string_view name, Micros at) override;
