@@ -250,7 +250,11 @@ Result<std::optional<int64_t>> Engine::CampaignId(std::string_view name) {
   return std::optional<int64_t>((*campaign)->id);
 }
 
-Result<Referral> Engine::Resolve(const ReferralKey& key) {
+Result<Referral> Engine::Resolve(const ReferralKey& typed) {
+  // Compared as stored: emails trimmed and lower-cased, external ids trimmed.
+  ReferralKey key = typed;
+  if (key.kind == ReferralKey::Kind::kEmail) key.value = NormalizeEmail(key.value);
+  if (key.kind == ReferralKey::Kind::kExternalId) key.value = NormalizeCode(key.value);
   std::optional<int64_t> campaign_id;
   if (!key.campaign.empty()) {
     auto id = CampaignId(key.campaign);
@@ -296,8 +300,8 @@ Result<Referral> Engine::Resolve(const ReferralKey& key) {
       campaigns += fmt::format("\"{}\"", r.campaign);
     }
     return Fail(ErrorCode::kAmbiguous,
-                fmt::format("{} matches referrals in several campaigns ({}); name one with "
-                            "--campaign",
+                fmt::format("{} matches referrals in several campaigns ({}); name its campaign "
+                            "(--campaign, or \"campaign\" in an API key)",
                             described, campaigns));
   }
   return std::move(found->front());
@@ -363,7 +367,8 @@ Result<StatusChangeOutcome> Engine::ChangeStatus(int64_t referral_id, Status to,
   if (note_changed) (*referral)->note = *note;
   auto outcome = ApplyStatusChange(store_, **referral, to, Now(), context);
   if (!outcome) return outcome;
-  if (!outcome->changed && note_changed) {
+  // The status change wrote status and timestamps; the note is one of the fields.
+  if (note_changed) {
     ReferralWrite write{**referral, true};
     if (auto ok = store_.WriteBulkChanges({&write, 1}, {}); !ok) return std::unexpected(ok.error());
   }

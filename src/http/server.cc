@@ -71,7 +71,7 @@ struct Server::Impl {
   tcp::acceptor acceptor;
   asio::signal_set signals;
   std::atomic<bool> stopping{false};
-  std::atomic<int> in_flight{0};  // requests read and not yet answered
+  std::atomic<int> in_flight{0};  // requests whose header is read, not yet answered
   std::unique_ptr<asio::steady_timer> drain_timer;
 };
 
@@ -142,6 +142,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
                            *request_.content_length, admission.limit)));
     }
     limit_ = admission.limit;
+    // In flight from here: a stop waits for the body still arriving, then the answer.
+    BeginRequest();
     if (admission.body == BodyKind::kFile) {
       file_parser_.emplace(std::move(*header_parser_));
       file_parser_->body_limit(admission.limit);
@@ -191,8 +193,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
       file_parser_.reset();
     }
     stream_.expires_never();
-    ++server_.in_flight;
-    answering_ = true;
     auto self = shared_from_this();
     // Answered at once (a read), the response is written from this strand without a
     // hop; answered from a writer thread, it is posted to the strand.
@@ -229,16 +229,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
         [self = shared_from_this(), res, keep, response = std::move(response)](
             beast::error_code ec, size_t bytes) mutable {
           self->server_.app.Completed(self->request_, response, bytes);
-          if (self->answering_) {
-            self->answering_ = false;
-            --self->server_.in_flight;
-          }
+          self->EndRequest();
           if (ec || !keep) return self->Close();
           self->ReadHeader();
         });
   }
 
+  void BeginRequest() {
+    if (in_flight_) return;
+    in_flight_ = true;
+    ++server_.in_flight;
+  }
+
+  void EndRequest() {
+    if (!in_flight_) return;
+    in_flight_ = false;
+    --server_.in_flight;
+  }
+
   void Close() {
+    EndRequest();  // a body cut off, a write failed: nothing more will be answered
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
@@ -262,7 +272,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string remote_;  // the peer's address, asked once
   uint64_t limit_ = 0;
   bool keep_alive_ = true;
-  bool answering_ = false;
+  bool in_flight_ = false;  // counted in server_.in_flight
 };
 
 }  // namespace
