@@ -28,7 +28,9 @@ std::unique_ptr<Session> OpenSession(Context& ctx) {
 
 void ReportError(Context& ctx, const Error& error) {
   std::fflush(stdout);
-  fmt::print(stderr, "reftrack: {}\n", error.message);
+  // The engine says what to add; on the command line that is the --campaign option.
+  fmt::print(stderr, "reftrack: {}{}\n", error.message,
+             error.code == ErrorCode::kAmbiguous ? " (--campaign C)" : "");
   ctx.exit_code = error.code == ErrorCode::kStorage ? kExitStorage : kExitFailed;
 }
 

@@ -173,16 +173,16 @@ Result<RewardRule> Engine::AddRewardRule(const RewardRuleInput& input) {
     if (currency.size() != 3 ||
         !std::ranges::all_of(currency, [](char c) { return c >= 'A' && c <= 'Z'; })) {
       return Fail(ErrorCode::kInvalidInput,
-                  "an amount needs its currency, three letters like USD or EUR (--currency)");
+                  "an amount needs its currency, three letters like USD or EUR");
     }
     rule.amount = std::string(amount);
     rule.currency = std::move(currency);
   } else if (!Trim(input.currency).empty()) {
-    return Fail(ErrorCode::kInvalidInput, "a currency needs an amount (--amount)");
+    return Fail(ErrorCode::kInvalidInput, "a currency needs an amount");
   }
   if (!rule.amount && rule.description.empty()) {
     return Fail(ErrorCode::kInvalidInput,
-                "a reward rule needs an amount (with --currency) or a description");
+                "a reward rule needs an amount (with its currency) or a description");
   }
   auto tx = store_.BeginWrite();
   if (!tx) return std::unexpected(tx.error());
@@ -301,7 +301,7 @@ Result<Referral> Engine::Resolve(const ReferralKey& typed) {
     }
     return Fail(ErrorCode::kAmbiguous,
                 fmt::format("{} matches referrals in several campaigns ({}); name its campaign "
-                            "(--campaign, or \"campaign\" in an API key)",
+                            "too",
                             described, campaigns));
   }
   return std::move(found->front());

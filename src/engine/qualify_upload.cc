@@ -122,7 +122,7 @@ Result<std::optional<int64_t>> CampaignOf(Engine& engine, const QualifyRequest& 
   if (Trim(request.campaign).empty()) {
     if (request.by == QualifyBy::kEmail) {
       return Fail(ErrorCode::kInvalidInput,
-                  "qualifying by email needs a campaign (--campaign): one person may take part "
+                  "qualifying by email needs a campaign: one person may take part "
                   "in several campaigns");
     }
     return std::optional<int64_t>();

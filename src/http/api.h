@@ -57,7 +57,7 @@ class Api : public Application {
   EnginePool readers_;
   std::unique_ptr<WriteQueue> writer_;
   std::unique_ptr<TaskPool> previews_;
-  std::unique_ptr<class Checkpointer> checkpointer_;
+  std::unique_ptr<class Housekeeper> housekeeper_;
   Metrics metrics_;
   std::mutex log_mutex_;
 };

@@ -144,9 +144,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
     limit_ = admission.limit;
     // In flight from here: a stop waits for the body still arriving, then the answer.
     BeginRequest();
-    if (admission.body == BodyKind::kFile) {
+    // A client that asked may send the body now (curl asks before an upload, and
+    // otherwise waits a second).
+    if (auto it = header_parser_->get().find(bhttp::field::expect);
+        it != header_parser_->get().end() && beast::iequals(it->value(), "100-continue")) {
+      auto interim = std::make_shared<bhttp::response<bhttp::empty_body>>(
+          bhttp::status::continue_, 11);
+      bool file = admission.body == BodyKind::kFile;
+      return bhttp::async_write(
+          stream_, *interim,
+          [self = shared_from_this(), interim, file](beast::error_code ec, size_t) {
+            if (ec) return self->Close();
+            self->StartBody(file);
+          });
+    }
+    StartBody(admission.body == BodyKind::kFile);
+  }
+
+  void StartBody(bool file) {
+    if (file) {
       file_parser_.emplace(std::move(*header_parser_));
-      file_parser_->body_limit(admission.limit);
+      file_parser_->body_limit(limit_);
       std::string dir = server_.options.temp_dir.empty()
                             ? std::filesystem::temp_directory_path().string()
                             : server_.options.temp_dir;
@@ -161,7 +179,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       ReadBody(*file_parser_);
     } else {
       string_parser_.emplace(std::move(*header_parser_));
-      string_parser_->body_limit(admission.limit);
+      string_parser_->body_limit(limit_);
       ReadBody(*string_parser_);
     }
   }

@@ -111,6 +111,13 @@ void WriteQueue::RunGroup(Engine& engine, std::vector<Item>& items) {
     return;
   }
   if (items.size() == 1) {
+    // Alone and failed: on PostgreSQL the victim of a deadlock with another writer
+    // (row locks taken in different orders), which passes when tried again. Nothing
+    // of a failed try was committed, so a job is tried up to kTries times.
+    if (++items[0].tries < kTries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5 * items[0].tries));
+      return RunGroup(engine, items);
+    }
     items[0].respond(ProblemFor(*failure));
     return;
   }

@@ -50,7 +50,9 @@ class WriteQueue {
     Job job;
     AloneJob alone;
     Respond respond;
+    int tries = 0;  // failed tries alone
   };
+  static constexpr int kTries = 4;
 
   void Run(Engine& engine);
   void RunGroup(Engine& engine, std::vector<Item>& items);

@@ -91,7 +91,7 @@ TEST_P(ReferralsTest, ResolveByEveryKindOfKey) {
     auto ambiguous = engine_->Resolve(*key);
     ASSERT_FALSE(ambiguous.has_value()) << text;
     EXPECT_EQ(ambiguous.error().code, ErrorCode::kAmbiguous);
-    EXPECT_NE(ambiguous.error().message.find("--campaign"), std::string::npos);
+    EXPECT_NE(ambiguous.error().message.find("name its campaign"), std::string::npos);
     key->campaign = "Fall";
     EXPECT_EQ(engine_->Resolve(*key)->id, b->id) << text;
   }
