@@ -2327,9 +2327,9 @@ bench_http() {
     fresh_db "$db"
     cp "$template" "$db"
     timed "$name-base-read-$run" sqlite3 "$db" ".read '$f-base-read.sql'"
-    base_read_rps+=("$(awk -v n="$reads" -v s="$TIMED_S" 'BEGIN {printf "%.0f", s > 0 ? n / s : 0}')")
+    base_read_rps+=("$(awk -v n="$reads" -v s="$TIMED_S" 'BEGIN {printf "%.0f", (s > 0 ? n / s : 0)}')")
     timed "$name-base-change-$run" sqlite3 "$db" ".read '$f-base-change.sql'"
-    base_change_rps+=("$(awk -v n="$changes_n" -v s="$TIMED_S" 'BEGIN {printf "%.0f", s > 0 ? n / s : 0}')")
+    base_change_rps+=("$(awk -v n="$changes_n" -v s="$TIMED_S" 'BEGIN {printf "%.0f", (s > 0 ? n / s : 0)}')")
     log "$name: run $run/$BENCH_RUNS healthz ${health_rps[-1]}/s, GET ${get_rps[-1]}/s p99 ${get_p99[-1]} ms, PATCH ${patch_rps[-1]}/s p99 ${patch_p99[-1]} ms; sqlite3 ${base_read_rps[-1]} reads/s, ${base_change_rps[-1]} changes/s (load $(loadavg))"
   done
 
