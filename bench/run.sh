@@ -2344,6 +2344,8 @@ bench_http() {
   pp99=$(median "${patch_p99[@]}")
   br=$(median "${base_read_rps[@]}")
   bc=$(median "${base_change_rps[@]}")
+  # Rates are whole requests a second.
+  h=${h%.00} g=${g%.00} p=${p%.00} br=${br%.00} bc=${bc%.00}
   local get_verdict patch_verdict
   get_verdict=$(awk -v r="$g" -v l="$gp99" \
     'BEGIN {print (r >= 20000 && l < 50) ? "meets target" : "misses target"}')
