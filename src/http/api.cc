@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <span>
 #include <cmath>
 #include <condition_variable>
 #include <deque>
@@ -141,6 +143,20 @@ Result<std::string> StringField(const json& object, std::string_view name, bool 
     return Fail(ErrorCode::kInvalidInput, fmt::format("\"{}\" must be a string", name));
   }
   return it->get<std::string>();
+}
+
+// Copies the string fields `fields` names from `object` into their targets; those in
+// `required` must be there.
+Result<void> CopyFields(const json& object,
+                        std::span<const std::pair<const char*, std::string*>> fields,
+                        std::initializer_list<std::string_view> required) {
+  for (auto [name, target] : fields) {
+    bool needed = std::ranges::find(required, std::string_view(name)) != required.end();
+    auto value = StringField(object, name, needed);
+    if (!value) return std::unexpected(value.error());
+    *target = std::move(*value);
+  }
+  return {};
 }
 
 Result<Status> StatusField(const json& object) {
@@ -385,11 +401,8 @@ void Api::AddRoutes() {
               {"referral_code", &input.referral_code},
               {"coupon_code", &input.coupon_code},
               {"referrer_email", &input.referrer_email}};
-          for (auto [name, target] : fields) {
-            bool required = std::string_view(name) == "campaign" || std::string_view(name) == "email";
-            auto value = StringField(*body, name, required);
-            if (!value) return std::unexpected(value.error());
-            *target = std::move(*value);
+          if (auto ok = CopyFields(*body, fields, {"campaign", "email"}); !ok) {
+            return std::unexpected(ok.error());
           }
           auto referral = engine.AddReferral(input);
           if (!referral) return std::unexpected(referral.error());
@@ -521,11 +534,8 @@ void Api::AddRoutes() {
                                                            {"amount", &input.amount},
                                                            {"currency", &input.currency},
                                                            {"description", &input.description}};
-          for (auto [name, target] : fields) {
-            bool required = std::string_view(name) == "on" || std::string_view(name) == "to";
-            auto value = StringField(*body, name, required);
-            if (!value) return std::unexpected(value.error());
-            *target = std::move(*value);
+          if (auto ok = CopyFields(*body, fields, {"on", "to"}); !ok) {
+            return std::unexpected(ok.error());
           }
           auto rule = engine.AddRewardRule(input);
           if (!rule) return std::unexpected(rule.error());

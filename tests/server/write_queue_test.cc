@@ -31,6 +31,15 @@ class WriteQueueTest : public ::testing::TestWithParam<std::string> {
 
   int64_t Count(const std::string& sql) { return std::stoll(QueryRows(url_, sql)[0][0]); }
 
+  // A job that adds a referral to Spring, answered 201.
+  static WriteQueue::Job AddJob(std::string email) {
+    return [email](Engine& engine) -> Result<Response> {
+      auto r = engine.AddReferral(ReferralInput{"Spring", email});
+      if (!r) return std::unexpected(r.error());
+      return Json(201, "{}");
+    };
+  }
+
   std::unique_ptr<WriteQueue> Queue(int writers = 1) {
     std::vector<std::unique_ptr<Store>> stores;
     for (int i = 0; i < writers; ++i) stores.push_back(std::move(*Store::Open(url_)));
@@ -108,14 +117,7 @@ TEST_P(WriteQueueTest, AFailingJobUndoesItsWritesAndNotItsNeighbours) {
   std::promise<Response> first, good1, bad, good2;
   queue->SubmitAlone([held](Engine&) { held.wait(); return Json(200, "{}"); },
                      [&](Response r) { first.set_value(std::move(r)); });
-  auto add = [](std::string email) {
-    return [email](Engine& engine) -> Result<Response> {
-      auto r = engine.AddReferral(ReferralInput{"Spring", email});
-      if (!r) return std::unexpected(r.error());
-      return Json(201, "{}");
-    };
-  };
-  queue->Submit(add("a@example.com"), [&](Response r) { good1.set_value(std::move(r)); });
+  queue->Submit(AddJob("a@example.com"), [&](Response r) { good1.set_value(std::move(r)); });
   queue->Submit(
       [](Engine& engine) -> Result<Response> {
         // Writes, then fails as a refused change would: its write must not be kept.
@@ -125,7 +127,7 @@ TEST_P(WriteQueueTest, AFailingJobUndoesItsWritesAndNotItsNeighbours) {
         return Fail(ErrorCode::kRefused, "refused on purpose");
       },
       [&](Response r) { bad.set_value(std::move(r)); });
-  queue->Submit(add("b@example.com"), [&](Response r) { good2.set_value(std::move(r)); });
+  queue->Submit(AddJob("b@example.com"), [&](Response r) { good2.set_value(std::move(r)); });
   hold.set_value();
   EXPECT_EQ(first.get_future().get().status, 200);
   EXPECT_EQ(good1.get_future().get().status, 201);
@@ -145,16 +147,9 @@ TEST_P(WriteQueueTest, ADatabaseFailureRetriesEachJobAlone) {
   std::promise<Response> first, good, flaky, good2;
   queue->SubmitAlone([held](Engine&) { held.wait(); return Json(200, "{}"); },
                      [&](Response r) { first.set_value(std::move(r)); });
-  auto add = [](std::string email) {
-    return [email](Engine& engine) -> Result<Response> {
-      auto r = engine.AddReferral(ReferralInput{"Spring", email});
-      if (!r) return std::unexpected(r.error());
-      return Json(201, "{}");
-    };
-  };
   // Fails with a storage error the first time only: in the group, then succeeds alone.
   auto calls = std::make_shared<std::atomic<int>>(0);
-  queue->Submit(add("a@example.com"), [&](Response r) { good.set_value(std::move(r)); });
+  queue->Submit(AddJob("a@example.com"), [&](Response r) { good.set_value(std::move(r)); });
   queue->Submit(
       [calls](Engine& engine) -> Result<Response> {
         if (calls->fetch_add(1) == 0) return Fail(ErrorCode::kStorage, "disk hiccup");
@@ -163,7 +158,7 @@ TEST_P(WriteQueueTest, ADatabaseFailureRetriesEachJobAlone) {
         return Json(201, "{}");
       },
       [&](Response r) { flaky.set_value(std::move(r)); });
-  queue->Submit(add("c@example.com"), [&](Response r) { good2.set_value(std::move(r)); });
+  queue->Submit(AddJob("c@example.com"), [&](Response r) { good2.set_value(std::move(r)); });
   hold.set_value();
   first.get_future().get();
   EXPECT_EQ(good.get_future().get().status, 201);
