@@ -6,22 +6,9 @@
 #include <memory>
 
 #include "cli/common.h"
+#include "engine/json.h"
 
 namespace reftrack::cli {
-
-namespace {
-
-nlohmann::json KeyJson(const ApiKey& key) {
-  return {{"id", key.id},
-          {"name", key.name},
-          {"scope", ScopeName(key.scope)},
-          {"prefix", key.prefix},
-          {"created_at", FormatTimestamp(key.created_at)},
-          {"revoked_at", key.revoked_at ? nlohmann::json(FormatTimestamp(*key.revoked_at))
-                                        : nlohmann::json(nullptr)}};
-}
-
-}  // namespace
 
 void AddApiKeyCommands(CLI::App& app, Context& ctx) {
   CLI::App* group = app.add_subcommand("apikey", "API keys for the HTTP API (reftrack serve)");
@@ -41,7 +28,7 @@ void AddApiKeyCommands(CLI::App& app, Context& ctx) {
     auto made = session->engine->AddApiKey(*name, *scope);
     if (!made) return ReportError(ctx, made.error());
     if (ctx.json) {
-      nlohmann::json out = KeyJson(made->key);
+      nlohmann::json out = ToJson(made->key);
       out["key"] = made->secret;
       return PrintJson(out);
     }
@@ -60,7 +47,7 @@ void AddApiKeyCommands(CLI::App& app, Context& ctx) {
     if (!keys) return ReportError(ctx, keys.error());
     if (ctx.json) {
       nlohmann::json rows = nlohmann::json::array();
-      for (const ApiKey& key : *keys) rows.push_back(KeyJson(key));
+      for (const ApiKey& key : *keys) rows.push_back(ToJson(key));
       return PrintJson({{"keys", rows}});
     }
     fmt::print("{:>4}  {:<20} {:<6} {:<12} {:<28} {}\n", "id", "name", "scope", "prefix",

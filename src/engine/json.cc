@@ -93,6 +93,15 @@ json ToJson(const RewardRule& r) {
           {"created_at", FormatTimestamp(r.created_at)}};
 }
 
+json ToJson(const ApiKey& k) {
+  return {{"id", k.id},
+          {"name", k.name},
+          {"scope", ScopeName(k.scope)},
+          {"prefix", k.prefix},
+          {"created_at", FormatTimestamp(k.created_at)},
+          {"revoked_at", OptTime(k.revoked_at)}};
+}
+
 json ToJson(const StatusChangeOutcome& o) {
   return {{"id", o.referral_id},
           {"from", StatusName(o.from)},

@@ -21,6 +21,8 @@ nlohmann::json ToJson(const StatusChange& change);
 // recipient's email and paid_at.
 nlohmann::json ToJson(const Reward& reward);
 nlohmann::json ToJson(const RewardRule& rule);
+// An API key as listed: never the key itself, which is shown once when it is made.
+nlohmann::json ToJson(const ApiKey& key);
 nlohmann::json ToJson(const StatusChangeOutcome& outcome);
 nlohmann::json ToJson(const ListResult& list);
 nlohmann::json ToJson(const std::vector<RowError>& errors);

@@ -253,14 +253,6 @@ Result<Campaign> CampaignParam(Engine& engine, const std::string& text) {
   return Fail(ErrorCode::kNotFound, fmt::format("campaign \"{}\" does not exist", text));
 }
 
-json KeyJson(const ApiKey& key) {
-  return {{"id", key.id},
-          {"name", key.name},
-          {"scope", ScopeName(key.scope)},
-          {"prefix", key.prefix},
-          {"created_at", FormatTimestamp(key.created_at)},
-          {"revoked_at", key.revoked_at ? json(FormatTimestamp(*key.revoked_at)) : json(nullptr)}};
-}
 
 bool IsJsonType(std::string_view content_type) {
   std::string type = LowerAscii(Trim(content_type.substr(0, content_type.find(';'))));
@@ -555,7 +547,7 @@ void Api::AddRoutes() {
          auto keys = engine.ApiKeys();
          if (!keys) return std::unexpected(keys.error());
          json out = json::array();
-         for (const ApiKey& key : *keys) out.push_back(KeyJson(key));
+         for (const ApiKey& key : *keys) out.push_back(ToJson(key));
          return JsonOf(200, {{"keys", std::move(out)}});
        });
   Write(Method::kPost, "/api/v1/keys", Scope::kAdmin,
@@ -568,7 +560,7 @@ void Api::AddRoutes() {
           if (!scope) return std::unexpected(scope.error());
           auto made = engine.AddApiKey(*name, *scope);
           if (!made) return std::unexpected(made.error());
-          json out = KeyJson(made->key);
+          json out = ToJson(made->key);
           out["key"] = made->secret;
           return JsonOf(201, out);
         });
