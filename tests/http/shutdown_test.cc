@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "http/http_fixture.h"
+#include "process/child_process.h"
 
 namespace reftrack::testing {
 namespace {
@@ -20,22 +21,14 @@ using nlohmann::json;
 // upload's temporary file, nullopt when it has none open. Written while the body
 // arrives; read only once it is all there and the import runs.
 std::optional<int> UploadFileAccess(pid_t pid) {
-  std::error_code ec;
-  const std::string proc = "/proc/" + std::to_string(pid);
-  std::filesystem::directory_iterator it(proc + "/fd", ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    std::error_code link_ec;
-    auto target = std::filesystem::read_symlink(it->path(), link_ec);
-    if (link_ec || target.filename().string().find("reftrack-upload-") == std::string::npos) {
-      continue;
-    }
-    std::ifstream info(proc + "/fdinfo/" + it->path().filename().string());
-    std::string key, value;
-    while (info >> key >> value) {
-      if (key == "flags:") return std::stoi(value, nullptr, 8) & O_ACCMODE;
-    }
-  }
-  return std::nullopt;
+  auto flags = ChildFdInfo(
+      pid,
+      [](const std::filesystem::path& target) {
+        return target.filename().string().find("reftrack-upload-") != std::string::npos;
+      },
+      "flags:");
+  if (!flags) return std::nullopt;
+  return std::stoi(*flags, nullptr, 8) & O_ACCMODE;
 }
 
 using Shutdown = HttpApiTest;

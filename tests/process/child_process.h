@@ -101,9 +101,10 @@ inline uint64_t FileSizeOrZero(const std::string& path) {
   return ec ? 0 : static_cast<uint64_t>(size);
 }
 
-// Linux: the file offset of the child's descriptor open on `file` (canonical path),
-// read from /proc/PID/fdinfo; nullopt when the child has no such descriptor (yet).
-inline std::optional<uint64_t> ChildFileOffset(pid_t pid, const std::string& file) {
+// Linux: the value of `field` ("pos:", "flags:", ...) in /proc/PID/fdinfo of the
+// child's first descriptor whose target path `matches`; nullopt when it has none (yet).
+template <class Match>
+std::optional<std::string> ChildFdInfo(pid_t pid, Match matches, const std::string& field) {
   // The child may end at any moment: every step reports errors instead of throwing.
   std::error_code ec;
   const std::string proc = "/proc/" + std::to_string(pid);
@@ -111,15 +112,24 @@ inline std::optional<uint64_t> ChildFileOffset(pid_t pid, const std::string& fil
   for (; !ec && it != end; it.increment(ec)) {
     std::error_code link_ec;
     auto target = std::filesystem::read_symlink(it->path(), link_ec);
-    if (link_ec || target.string() != file) continue;
+    if (link_ec || !matches(target)) continue;
     std::ifstream info(proc + "/fdinfo/" + it->path().filename().string());
-    std::string key;
-    uint64_t value = 0;
+    std::string key, value;
     while (info >> key >> value) {
-      if (key == "pos:") return value;
+      if (key == field) return value;
     }
   }
   return std::nullopt;
+}
+
+// Linux: the file offset of the child's descriptor open on `file` (canonical path);
+// nullopt when the child has no such descriptor (yet).
+inline std::optional<uint64_t> ChildFileOffset(pid_t pid, const std::string& file) {
+  auto pos = ChildFdInfo(
+      pid, [&file](const std::filesystem::path& target) { return target.string() == file; },
+      "pos:");
+  if (!pos) return std::nullopt;
+  return std::stoull(*pos);
 }
 
 }  // namespace reftrack::testing
