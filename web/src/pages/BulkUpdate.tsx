@@ -124,7 +124,7 @@ export function BulkUpdatePage() {
 
       {step.kind === 'choose' && (
         <section class="card" aria-labelledby="choose-heading">
-          <h2 id="choose-heading">Choose a CSV file</h2>
+          <h2 id="choose-heading">Upload your spreadsheet</h2>
           <p class="muted">
             The first row is the header. Each row names a referral by <code>referralkey_id</code>,
             {' '}<code>referralkey_externalid</code> or <code>referralkey_email</code> (with <code>campaign</code> when the email is
@@ -208,7 +208,7 @@ export function BulkUpdatePage() {
             {step.report.import_id !== undefined && step.report.error_count > 0 && (
               <a class="button" href={api.importErrorsUrl(step.report.import_id)} download>Download errors as CSV</a>
             )}
-            <Link href="/referrals" class="button">View referrals</Link>
+            <Link href="/referrals" class="button">See the list</Link>
             <button type="button" class="button button-primary" onClick={startOver}>Start over</button>
           </div>
         </section>

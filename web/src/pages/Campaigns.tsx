@@ -116,8 +116,8 @@ function CampaignSection({ campaign }: { campaign: Campaign }) {
         <h2 id={`campaign-${campaign.id}`}>{campaign.name}</h2>
         <span class="muted small">
           Created <Time at={campaign.created_at} /> ·{' '}
-          <Link href={withQuery('/referrals', { campaign: campaign.name })}>Referrals</Link> ·{' '}
-          <Link href={withQuery('/rewards', { campaign: campaign.name })}>Rewards</Link>
+          <Link href={withQuery('/referrals', { campaign: campaign.name })}>People referred</Link> ·{' '}
+          <Link href={withQuery('/rewards', { campaign: campaign.name })}>Payouts</Link>
         </span>
       </div>
       <h3>Reward rules</h3>

@@ -9,7 +9,7 @@ import type { Stats } from '../types';
 
 function Totals({ stats }: { stats: Stats }) {
   const cards = [
-    { label: 'Referred', value: stats.total, note: 'all referrals', href: '/referrals' },
+    { label: 'Referred', value: stats.total, note: 'everyone referred', href: '/referrals' },
     { label: 'Qualified', value: stats.ever_qualified, note: `${percent(stats.ever_qualified, stats.total)} of referred, ever`, href: '/referrals?status=qualified' },
     { label: 'Approved', value: stats.counts.approved, note: `${percent(stats.counts.approved, stats.total)} of referred`, href: '/referrals?status=approved' },
     { label: 'Pending', value: stats.counts.pending, note: 'waiting for a decision', href: '/referrals?status=pending' },
@@ -38,7 +38,7 @@ export function DashboardPage() {
       {!data && stats.loading && <Loading />}
       {data && data.campaigns.length === 0 && (
         <EmptyState title="No campaigns yet">
-          <p>Create your first referral program on the <Link href="/campaigns">Campaigns</Link> page, then add referrals with the CLI or the API.</p>
+          <p><Link href="/campaigns">Add your first campaign</Link>, then add referrals with the CLI or the API.</p>
         </EmptyState>
       )}
       {data && data.campaigns.length > 0 && (
@@ -50,7 +50,7 @@ export function DashboardPage() {
                 <div class="card-header">
                   <h2 id={`funnel-${campaign.id}`}>{campaign.name}</h2>
                   <Link href={withQuery('/referrals', { campaign: campaign.name })} class="card-link">
-                    {formatCount(campaign.total)} referrals →
+                    See the list →
                   </Link>
                 </div>
                 <Funnel stats={campaign} />

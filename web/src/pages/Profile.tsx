@@ -69,7 +69,7 @@ function StatusForm({ referral, onChanged }: { referral: ReferralDetails; onChan
   };
 
   return (
-    <section class="card" aria-labelledby="status-heading">
+    <section class="card">
       <h2 id="status-heading">Status</h2>
       <p class="current-status">
         Current status <StatusBadge status={referral.status} testId="current-status" />
@@ -173,6 +173,7 @@ function History({ r }: { r: ReferralDetails }) {
 }
 
 function Rewards({ r }: { r: ReferralDetails }) {
+  const described = r.rewards.some((w) => w.description);
   return (
     <section class="card" aria-labelledby="rewards-heading">
       <h2 id="rewards-heading">Rewards</h2>
@@ -184,7 +185,7 @@ function Rewards({ r }: { r: ReferralDetails }) {
             <thead>
               <tr>
                 <th scope="col">Recipient</th><th scope="col">Email</th><th scope="col" class="num">Amount</th>
-                <th scope="col">Description</th><th scope="col">State</th><th scope="col">Issued at</th>
+                {described && <th scope="col">Description</th>}<th scope="col">State</th><th scope="col">Issued at</th>
               </tr>
             </thead>
             <tbody>
@@ -193,7 +194,7 @@ function Rewards({ r }: { r: ReferralDetails }) {
                   <td>{w.recipient}</td>
                   <td>{w.recipient_email}</td>
                   <td class="num nowrap">{w.amount ? `${formatAmount(w.amount)} ${w.currency ?? ''}` : '—'}</td>
-                  <td>{w.description || <span class="muted">—</span>}</td>
+                  {described && <td>{w.description || <span class="muted">—</span>}</td>}
                   <td><span class="tag">{w.state}</span></td>
                   <td class="nowrap"><Time at={w.issued_at} /></td>
                 </tr>
@@ -212,7 +213,7 @@ export function ProfilePage({ id }: { id: number }) {
   if (!r) {
     return (
       <Page title={referral.error ? 'Referral not found' : 'Referral'}>
-        <p><Link href="/referrals">← All referrals</Link></p>
+        <p><Link href="/referrals">← Back to the list</Link></p>
         {referral.error ? <Alert>{referral.error}</Alert> : <Loading />}
         {referral.error && <EmptyState title={`No referral #${id} to show`} />}
       </Page>
@@ -224,7 +225,7 @@ export function ProfilePage({ id }: { id: number }) {
       title={r.name || r.email}
       lead={<>{r.name ? `${r.email} · ` : ''}#{r.id} in {r.campaign}</>}
     >
-      <p class="back"><Link href="/referrals">← All referrals</Link></p>
+      <p class="back"><Link href="/referrals">← Back to the list</Link></p>
       {referral.error && <Alert>{referral.error}</Alert>}
       <div class="profile-grid">
         <div class="stack">

@@ -107,7 +107,7 @@ export function QualifyPage() {
                   <label key={m.value} class={by === m.value ? 'choice choice-checked' : 'choice'}>
                     <input type="radio" name="match-by" value={m.value} checked={by === m.value} onChange={() => setBy(m.value)} />
                     <span class="choice-label">{m.label}</span>
-                    <span class="choice-example">{m.example}</span>
+                    <span class="choice-example" aria-hidden="true">{m.example}</span>
                   </label>
                 ))}
               </div>
@@ -203,7 +203,7 @@ export function QualifyPage() {
             {' '}{formatCount(step.report.unmatched)} matched nobody.
           </p>
           <div class="wizard-actions">
-            <Link href="/referrals?status=qualified" class="button">View qualified referrals</Link>
+            <Link href="/referrals?status=qualified" class="button">See who is qualified</Link>
             <button type="button" class="button button-primary" onClick={startOver}>Start over</button>
           </div>
         </section>

@@ -40,7 +40,7 @@ function Counts({ stats, filter }: { stats: Stats | undefined; filter: Filter })
     ...STATUSES.map((s) => ({ key: s, label: s, value: stats?.counts[s] })),
   ];
   return (
-    <ul class="status-tabs" aria-label={filter.campaign ? `Referrals per status in ${filter.campaign}` : 'Referrals per status'}>
+    <ul class="status-tabs">
       {items.map((item) => {
         const status = item.key === 'total' ? '' : item.key;
         const current = filter.status === status;
