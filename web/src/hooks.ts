@@ -5,38 +5,40 @@ export interface Loaded<T> {
   data: T | undefined;
   error: string | undefined;
   loading: boolean;
-  /** Loads again (after a change), keeping the current data on screen meanwhile. */
-  reload: () => void;
+  /** Loads again (after a change), keeping the current data on screen meanwhile; resolves when done. */
+  reload: () => Promise<void>;
 }
 
-/** Runs `load` whenever `deps` change; an answer that arrives after newer deps is dropped. */
+/** Runs `load` whenever `deps` change; an answer that arrives after a newer request is dropped. */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [loading, setLoading] = useState(true);
-  const [generation, setGeneration] = useState(0);
   const latest = useRef(0);
+  const loader = useRef(load);
+  loader.current = load;
 
-  useEffect(() => {
+  const reload = useCallback(async () => {
     const ticket = ++latest.current;
     setLoading(true);
-    load().then(
-      (value) => {
-        if (ticket !== latest.current) return;
-        setData(value);
-        setError(undefined);
-        setLoading(false);
-      },
-      (err: unknown) => {
-        if (ticket !== latest.current) return;
-        setError(errorMessage(err));
-        setLoading(false);
-      },
-    );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, generation]);
+    try {
+      const value = await loader.current();
+      if (ticket !== latest.current) return;
+      setData(value);
+      setError(undefined);
+    } catch (err) {
+      if (ticket !== latest.current) return;
+      setError(errorMessage(err));
+    } finally {
+      if (ticket === latest.current) setLoading(false);
+    }
+  }, []);
 
-  const reload = useCallback(() => setGeneration((g) => g + 1), []);
+  useEffect(() => {
+    void reload();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
+
   return { data, error, loading, reload };
 }
 

@@ -3,14 +3,14 @@
 
 import { useState } from 'preact/hooks';
 import * as api from '../api';
-import { Alert, EmptyState, Success } from '../components/Messages';
+import { Alert, Success } from '../components/Messages';
 import { Page } from '../components/Page';
 import { ProgressBar } from '../components/ProgressBar';
 import { Stat } from '../components/Stat';
 import { Steps } from '../components/Steps';
 import { StatusBadge } from '../components/StatusBadge';
 import { downloadText, toCsv } from '../csv';
-import { formatCount, plural } from '../format';
+import { formatBytes, formatCount, plural } from '../format';
 import { useUploader } from '../hooks';
 import { Link } from '../router';
 import type { ImportReport, Status } from '../types';
@@ -138,12 +138,13 @@ export function BulkUpdatePage() {
                 id="bulk-file" type="file" accept=".csv,text/csv" disabled={busy}
                 onChange={(e) => { setFile(e.currentTarget.files?.[0] ?? null); setError(undefined); }}
               />
-              {file && <p class="hint">{file.name} · {plural(file.size, 'byte', 'bytes')}</p>}
+              {file && <p class="hint">{file.name} · {formatBytes(file.size)}</p>}
             </div>
             {uploader.progress && file && <ProgressBar progress={uploader.progress} fileName={file.name} />}
             <div>
               <button type="submit" class="button button-primary" disabled={busy}>Preview</button>
             </div>
+            <p class="hint">Preview reads the whole file and changes nothing. Import then applies the valid rows in one transaction.</p>
           </form>
         </section>
       )}
@@ -214,11 +215,6 @@ export function BulkUpdatePage() {
         </section>
       )}
 
-      {step.kind === 'choose' && !file && (
-        <EmptyState title="Tip: preview is safe">
-          <p>Preview reads the whole file and changes nothing. Import applies exactly what the preview showed, or re-checks rows whose referral changed since.</p>
-        </EmptyState>
-      )}
     </Page>
   );
 }

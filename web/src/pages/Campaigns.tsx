@@ -21,7 +21,7 @@ function describe(rule: RewardRule): string {
   return `${what || 'A reward'} to ${whom} when a referral becomes ${rule.on}`;
 }
 
-function RuleForm({ campaign, onAdded }: { campaign: Campaign; onAdded: () => void }) {
+function RuleForm({ campaign, onAdded }: { campaign: Campaign; onAdded: () => Promise<void> }) {
   const [on, setOn] = useState<RewardRule['on']>('approved');
   const [to, setTo] = useState<Recipient>('referrer');
   const [amount, setAmount] = useState('');
@@ -49,7 +49,7 @@ function RuleForm({ campaign, onAdded }: { campaign: Campaign; onAdded: () => vo
       await api.addRule(campaign.id, rule);
       setAmount('');
       setDescription('');
-      onAdded();
+      await onAdded();
     } catch (err) {
       setError(api.errorMessage(err));
     } finally {
@@ -104,7 +104,7 @@ function CampaignSection({ campaign }: { campaign: Campaign }) {
     setError(undefined);
     try {
       await api.removeRule(rule.id);
-      rules.reload();
+      await rules.reload();
     } catch (err) {
       setError(api.errorMessage(err));
     }
@@ -158,9 +158,9 @@ export function CampaignsPage() {
     setMessage(undefined);
     try {
       const created = await api.createCampaign(trimmed);
+      await campaigns.reload();
       setName('');
       setMessage({ ok: true, text: `Campaign ${created.name} added.` });
-      campaigns.reload();
     } catch (err) {
       setMessage({ ok: false, text: api.errorMessage(err) });
     } finally {

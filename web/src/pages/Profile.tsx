@@ -32,7 +32,7 @@ function transitionsOf(r: ReferralDetails): Transition[] {
   });
 }
 
-function StatusForm({ referral, onChanged }: { referral: ReferralDetails; onChanged: () => void }) {
+function StatusForm({ referral, onChanged }: { referral: ReferralDetails; onChanged: () => Promise<void> }) {
   const transitions = transitionsOf(referral);
   const allowed = transitions.filter((t) => t.allowed);
   const refused = transitions.filter((t) => !t.allowed);
@@ -54,14 +54,16 @@ function StatusForm({ referral, onChanged }: { referral: ReferralDetails; onChan
     setMessage(undefined);
     try {
       const outcome = await api.changeStatus(referral.id, target, note !== referral.note ? note : undefined);
+      await onChanged();
       setMessage({
         ok: true,
         text: outcome.changed
           ? `Status changed from ${outcome.from} to ${outcome.to}`
           : `Status unchanged: the referral is already ${outcome.to}`,
       });
-      onChanged();
     } catch (err) {
+      // A refused change may mean the referral changed meanwhile: show it as it is now.
+      if (err instanceof api.ApiError && err.status === 409) await onChanged();
       setMessage({ ok: false, text: api.errorMessage(err) });
     } finally {
       setBusy(false);
