@@ -175,35 +175,26 @@ function History({ r }: { r: ReferralDetails }) {
 }
 
 function Rewards({ r }: { r: ReferralDetails }) {
-  const described = r.rewards.some((w) => w.description);
   return (
     <section class="card" aria-labelledby="rewards-heading">
       <h2 id="rewards-heading">Rewards</h2>
       {r.rewards.length === 0 ? (
         <p class="muted">No rewards issued for this referral. Rewards follow the <Link href="/campaigns">campaign's reward rules</Link>.</p>
       ) : (
-        <div class="table-wrap">
-          <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">Recipient</th><th scope="col">Email</th><th scope="col" class="num">Amount</th>
-                {described && <th scope="col">Description</th>}<th scope="col">State</th><th scope="col">Issued at</th>
-              </tr>
-            </thead>
-            <tbody>
-              {r.rewards.map((w) => (
-                <tr key={w.id}>
-                  <td>{w.recipient}</td>
-                  <td>{w.recipient_email}</td>
-                  <td class="num nowrap">{w.amount ? `${formatAmount(w.amount)} ${w.currency ?? ''}` : '—'}</td>
-                  {described && <td>{w.description || <span class="muted">—</span>}</td>}
-                  <td><span class="tag">{w.state}</span></td>
-                  <td class="nowrap"><Time at={w.issued_at} /></td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ul class="reward-list">
+          {r.rewards.map((w) => (
+            <li key={w.id} class="reward-item">
+              <span class="reward-what">
+                {[w.amount ? `${formatAmount(w.amount)} ${w.currency ?? ''}`.trim() : '', w.description].filter(Boolean).join(' — ') || 'A reward'}
+              </span>
+              <span class="reward-meta">
+                to the {w.recipient} <span class="reward-email">{w.recipient_email}</span>
+                <span class={`tag tag-${w.state}`}>{w.state}</span>
+                <Time at={w.issued_at} />
+              </span>
+            </li>
+          ))}
+        </ul>
       )}
     </section>
   );
