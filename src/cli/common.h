@@ -54,5 +54,6 @@ void AddQualifyCommand(CLI::App& app, Context& ctx);
 void AddRewardCommandGroups(CLI::App& app, Context& ctx);
 void AddApiKeyCommands(CLI::App& app, Context& ctx);
 void AddServeCommand(CLI::App& app, Context& ctx);
+void AddUserCommands(CLI::App& app, Context& ctx);
 
 }  // namespace reftrack::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   AddQualifyCommand(app, ctx);
   AddRewardCommandGroups(app, ctx);
   AddApiKeyCommands(app, ctx);
+  AddUserCommands(app, ctx);
   AddServeCommand(app, ctx);
   RequireCommand(&app);
 

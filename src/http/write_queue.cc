@@ -16,6 +16,10 @@ Response ProblemFor(const Error& error) {
       return Problem(409, error.message);
     case ErrorCode::kStorage:
       return Problem(503, fmt::format("the database failed: {}", error.message));
+    case ErrorCode::kUnauthenticated:
+      return Problem(401, error.message);
+    case ErrorCode::kInternal:
+      return Problem(500, error.message);
   }
   return Problem(500, error.message);
 }

@@ -34,6 +34,10 @@ ReferralPage PageOf(std::vector<Referral> rows, int limit) {
   return page;
 }
 
+Error DuplicateUser(std::string_view email) {
+  return Error{ErrorCode::kDuplicate, fmt::format("user {} exists already", email)};
+}
+
 Error DuplicateCampaign(std::string_view name) {
   return Error{ErrorCode::kDuplicate, fmt::format("campaign \"{}\" already exists", name)};
 }

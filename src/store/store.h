@@ -16,6 +16,7 @@
 #include "domain/api_key.h"
 #include "domain/model.h"
 #include "domain/reward.h"
+#include "domain/user.h"
 #include "util/result.h"
 
 namespace reftrack {
@@ -81,12 +82,22 @@ struct RewardFilter {
   std::optional<std::string> member_email;  // normalized: the rewards this referrer earned
 };
 
+// How many referrals of one campaign have one status, split by whether they were
+// ever qualified (qualified_at set): what the dashboard's funnel adds up.
+struct StatusCount {
+  int64_t campaign_id = 0;
+  Status status = Status::kPending;
+  bool ever_qualified = false;
+  int64_t count = 0;
+};
+
 // A page of `limit` referrals from `rows`, which the store read with LIMIT limit + 1:
 // an extra row means there is a next page, which starts below the page's last id.
 ReferralPage PageOf(std::vector<Referral> rows, int limit);
 
 // The messages both stores give for a duplicate campaign or member.
 Error DuplicateCampaign(std::string_view name);
+Error DuplicateUser(std::string_view email);
 Error DuplicateMember(const NewMember& member, DuplicateOf what);
 
 class Store {
@@ -214,6 +225,24 @@ class Store {
   virtual Result<std::vector<ApiKey>> ListApiKeys() = 0;
   // Inside a write transaction: false when no such key is active.
   virtual Result<bool> RevokeApiKey(int64_t id, Micros at) = 0;
+
+  // --- users of the web page and their sessions
+  // Inside a write transaction: stores `user` (its id is ignored) and returns it;
+  // kDuplicate when its email has an account already.
+  virtual Result<User> CreateUser(const User& user) = 0;
+  virtual Result<std::optional<User>> FindUser(std::string_view email) = 0;
+  virtual Result<int64_t> CountUsers() = 0;
+  // Inside a write transaction: stores `session` and drops the sessions that expired
+  // before it was made.
+  virtual Result<void> CreateSession(const Session& session) = 0;
+  // The session whose token hash is `token_hash`, with its user's email, unless it
+  // expired before `now`.
+  virtual Result<std::optional<Session>> FindSession(std::string_view token_hash, Micros now) = 0;
+  // Inside a write transaction.
+  virtual Result<void> DeleteSession(std::string_view token_hash) = 0;
+
+  // Referrals counted by campaign, status and ever qualified.
+  virtual Result<std::vector<StatusCount>> CountReferrals() = 0;
 
   // Inside a write transaction: stores the referral's new status and timestamps
   // (from `after`) and appends `change` to its history.

@@ -15,6 +15,8 @@ enum class ErrorCode {
   kDuplicate,     // would create something that already exists
   kRefused,       // a status change the rules forbid
   kStorage,       // the database failed
+  kUnauthenticated,  // no valid key, session or password
+  kInternal,      // nothing the caller can fix (out of memory)
 };
 
 struct Error {

@@ -38,6 +38,8 @@ const char* CodeName(reftrack::ErrorCode code) {
     case ErrorCode::kDuplicate: return "kDuplicate";
     case ErrorCode::kRefused: return "kRefused";
     case ErrorCode::kStorage: return "kStorage";
+    case ErrorCode::kUnauthenticated: return "kUnauthenticated";
+    case ErrorCode::kInternal: return "kInternal";
   }
   return "unknown";
 }

@@ -1068,3 +1068,92 @@ Result<bool> PostgresStore::RevokeApiKey(int64_t id, Micros at) {
 }
 
 }  // namespace reftrack
+
+namespace reftrack {
+
+Result<User> PostgresStore::CreateUser(const User& user) {
+  // ON CONFLICT keeps the surrounding transaction usable after a duplicate.
+  auto rows = conn_->Query(
+      "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3)"
+      " ON CONFLICT DO NOTHING RETURNING id",
+      Params()
+          .Add(std::string_view(user.email))
+          .Add(std::string_view(user.password_hash))
+          .Add(std::string_view(FormatTimestamp(user.created_at))));
+  if (!rows) return Failed(rows.error());
+  if (rows->size() == 0) return std::unexpected(DuplicateUser(user.email));
+  User created = user;
+  created.id = rows->Int(0, 0);
+  return created;
+}
+
+Result<std::optional<User>> PostgresStore::FindUser(std::string_view email) {
+  auto rows = conn_->Query(
+      "SELECT id, email, password_hash, " TS("created_at") " FROM users WHERE email = $1",
+      Params().Add(email));
+  if (!rows) return Failed(rows.error());
+  if (rows->size() == 0) return std::optional<User>();
+  return std::optional<User>(User{rows->Int(0, 0), rows->Text(0, 1), rows->Text(0, 2),
+                                  OptTime(*rows, 0, 3).value_or(0)});
+}
+
+Result<int64_t> PostgresStore::CountUsers() {
+  auto rows = conn_->Query("SELECT count(*) FROM users", Params());
+  if (!rows) return Failed(rows.error());
+  return rows->Int(0, 0);
+}
+
+Result<void> PostgresStore::CreateSession(const Session& session) {
+  std::string created = FormatTimestamp(session.created_at);
+  auto expired = conn_->Query("DELETE FROM sessions WHERE expires_at < $1",
+                              Params().Add(std::string_view(created)));
+  if (!expired) return Failed(expired.error());
+  auto rows = conn_->Query(
+      "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)"
+      " VALUES ($1, $2, $3, $4, $5)",
+      Params()
+          .Add(std::string_view(session.token_hash))
+          .Add(session.user_id)
+          .Add(std::string_view(session.csrf_token))
+          .Add(std::string_view(created))
+          .Add(std::string_view(FormatTimestamp(session.expires_at))));
+  if (!rows) return Failed(rows.error());
+  return {};
+}
+
+Result<std::optional<Session>> PostgresStore::FindSession(std::string_view token_hash,
+                                                          Micros now) {
+  auto rows = conn_->Query(
+      "SELECT s.token_hash, s.user_id, u.email, s.csrf_token, " TS("s.created_at") ", "
+      TS("s.expires_at") " FROM sessions s JOIN users u ON u.id = s.user_id"
+      " WHERE s.token_hash = $1 AND s.expires_at >= $2",
+      Params().Add(token_hash).Add(std::string_view(FormatTimestamp(now))));
+  if (!rows) return Failed(rows.error());
+  if (rows->size() == 0) return std::optional<Session>();
+  return std::optional<Session>(Session{rows->Text(0, 0), rows->Int(0, 1), rows->Text(0, 2),
+                                        rows->Text(0, 3), OptTime(*rows, 0, 4).value_or(0),
+                                        OptTime(*rows, 0, 5).value_or(0)});
+}
+
+Result<void> PostgresStore::DeleteSession(std::string_view token_hash) {
+  auto rows = conn_->Query("DELETE FROM sessions WHERE token_hash = $1", Params().Add(token_hash));
+  if (!rows) return Failed(rows.error());
+  return {};
+}
+
+Result<std::vector<StatusCount>> PostgresStore::CountReferrals() {
+  auto rows = conn_->Query(
+      "SELECT campaign_id, status, qualified_at IS NOT NULL, count(*) FROM referrals"
+      " GROUP BY 1, 2, 3",
+      Params());
+  if (!rows) return Failed(rows.error());
+  std::vector<StatusCount> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    out.push_back(StatusCount{rows->Int(i, 0),
+                              ParseStatus(rows->Text(i, 1)).value_or(Status::kPending),
+                              rows->Text(i, 2) == "t", rows->Int(i, 3)});
+  }
+  return out;
+}
+
+}  // namespace reftrack

@@ -64,6 +64,13 @@ class PostgresStore final : public Store {
   Result<std::optional<ApiKey>> FindApiKey(std::string_view hash) override;
   Result<std::vector<ApiKey>> ListApiKeys() override;
   Result<bool> RevokeApiKey(int64_t id, Micros at) override;
+  Result<User> CreateUser(const User& user) override;
+  Result<std::optional<User>> FindUser(std::string_view email) override;
+  Result<int64_t> CountUsers() override;
+  Result<void> CreateSession(const Session& session) override;
+  Result<std::optional<Session>> FindSession(std::string_view token_hash, Micros now) override;
+  Result<void> DeleteSession(std::string_view token_hash) override;
+  Result<std::vector<StatusCount>> CountReferrals() override;
   Result<void> WriteStatusChange(const Referral& after, const StatusChange& change) override;
   Result<std::vector<StatusChange>> History(int64_t referral_id) override;
 

@@ -151,7 +151,26 @@ CREATE TABLE api_keys (
 );
 )sql";
 
-constexpr const char* kMigrations[] = {kV1, kV2, kV3, kV4, kV5};
+// People who sign in to the web page, and their sessions (domain/user.h): a
+// password only as its argon2id hash, a session only as its token's SHA-256.
+constexpr const char* kV6 = R"sql(
+CREATE TABLE users (
+  id             INTEGER PRIMARY KEY,
+  email          TEXT NOT NULL UNIQUE,
+  password_hash  TEXT NOT NULL,
+  created_at     TEXT NOT NULL
+);
+CREATE TABLE sessions (
+  token_hash  TEXT PRIMARY KEY,
+  user_id     INTEGER NOT NULL REFERENCES users(id),
+  csrf_token  TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  expires_at  TEXT NOT NULL
+);
+CREATE INDEX sessions_expiry ON sessions (expires_at);
+)sql";
+
+constexpr const char* kMigrations[] = {kV1, kV2, kV3, kV4, kV5, kV6};
 
 }  // namespace
 

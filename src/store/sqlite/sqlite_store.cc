@@ -1159,3 +1159,104 @@ Result<bool> SqliteStore::RevokeApiKey(int64_t id, Micros at) {
 }
 
 }  // namespace reftrack
+
+namespace reftrack {
+
+Result<User> SqliteStore::CreateUser(const User& user) {
+  auto stmt =
+      Cached("INSERT INTO users (email, password_hash, created_at) VALUES (?1, ?2, ?3)");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, std::string_view(user.email));
+  s.Bind(2, std::string_view(user.password_hash));
+  s.Bind(3, std::string_view(FormatTimestamp(user.created_at)));
+  int rc = s.Step();
+  if (IsUniqueViolation(rc)) return std::unexpected(DuplicateUser(user.email));
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  User created = user;
+  created.id = sqlite3_last_insert_rowid(db_->handle());
+  return created;
+}
+
+Result<std::optional<User>> SqliteStore::FindUser(std::string_view email) {
+  auto stmt = Cached("SELECT id, email, password_hash, created_at FROM users WHERE email = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, email);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<User>();
+  if (rc != SQLITE_ROW) return std::unexpected(s.LastError());
+  return std::optional<User>(User{s.Int(0), s.Text(1), s.Text(2), OptTime(s, 3).value_or(0)});
+}
+
+Result<int64_t> SqliteStore::CountUsers() {
+  auto stmt = Cached("SELECT count(*) FROM users");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  if (s.Step() != SQLITE_ROW) return std::unexpected(s.LastError());
+  return s.Int(0);
+}
+
+Result<void> SqliteStore::CreateSession(const Session& session) {
+  auto expired = Cached("DELETE FROM sessions WHERE expires_at < ?1");
+  if (!expired) return std::unexpected(expired.error());
+  (*expired)->Bind(1, std::string_view(FormatTimestamp(session.created_at)));
+  if (auto ok = (*expired)->Run(); !ok) return ok;
+  auto stmt = Cached(
+      "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  s.Bind(1, std::string_view(session.token_hash));
+  s.Bind(2, session.user_id);
+  s.Bind(3, std::string_view(session.csrf_token));
+  s.Bind(4, std::string_view(FormatTimestamp(session.created_at)));
+  s.Bind(5, std::string_view(FormatTimestamp(session.expires_at)));
+  return s.Run();
+}
+
+Result<std::optional<Session>> SqliteStore::FindSession(std::string_view token_hash, Micros now) {
+  auto stmt = Cached(
+      "SELECT s.token_hash, s.user_id, u.email, s.csrf_token, s.created_at, s.expires_at"
+      " FROM sessions s JOIN users u ON u.id = s.user_id"
+      " WHERE s.token_hash = ?1 AND s.expires_at >= ?2");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, token_hash);
+  s.Bind(2, std::string_view(FormatTimestamp(now)));
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<Session>();
+  if (rc != SQLITE_ROW) return std::unexpected(s.LastError());
+  return std::optional<Session>(Session{s.Text(0), s.Int(1), s.Text(2), s.Text(3),
+                                        OptTime(s, 4).value_or(0), OptTime(s, 5).value_or(0)});
+}
+
+Result<void> SqliteStore::DeleteSession(std::string_view token_hash) {
+  auto stmt = Cached("DELETE FROM sessions WHERE token_hash = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->Bind(1, token_hash);
+  return (*stmt)->Run();
+}
+
+Result<std::vector<StatusCount>> SqliteStore::CountReferrals() {
+  auto stmt = Cached(
+      "SELECT campaign_id, status, qualified_at IS NOT NULL, count(*) FROM referrals"
+      " GROUP BY 1, 2, 3");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  std::vector<StatusCount> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    out.push_back(StatusCount{s.Int(0), ParseStatus(s.View(1)).value_or(Status::kPending),
+                              s.Int(2) != 0, s.Int(3)});
+  }
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  return out;
+}
+
+}  // namespace reftrack
