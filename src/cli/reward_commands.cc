@@ -6,7 +6,6 @@
 #include <memory>
 
 #include "cli/common.h"
-#include "csv/writer.h"
 #include "engine/json.h"
 
 namespace reftrack::cli {
@@ -137,16 +136,7 @@ void AddRewardCommands(CLI::App& app, Context& ctx) {
     if (!session) return;
     auto rewards = session->engine->Rewards(args->query);
     if (!rewards) return ReportError(ctx, rewards.error());
-    std::string out =
-        csv::Line({"reward_id", "campaign", "referral_id", "recipient", "recipient_email", "amount",
-                   "currency", "description", "state", "issued_at", "paid_at"});
-    for (const Reward& r : *rewards) {
-      out += csv::Line({std::to_string(r.id), r.campaign, std::to_string(r.referral_id),
-                        std::string(RecipientName(r.recipient)), r.recipient_email,
-                        r.amount.value_or(""), r.currency, r.description,
-                        std::string(RewardStateName(r.state)), FormatTimestamp(r.issued_at),
-                        r.paid_at ? FormatTimestamp(*r.paid_at) : ""});
-    }
+    std::string out = PayoutCsv(*rewards);
     std::FILE* f = args->file == "-" ? stdout : std::fopen(args->file.c_str(), "wb");
     if (f == nullptr) {
       return ReportError(

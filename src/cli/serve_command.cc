@@ -1,13 +1,18 @@
 // reftrack serve [--listen HOST:PORT] [--threads N] [--max-upload-mb N] [--access-log FILE|-]
-// the HTTP API (SPEC §6) until SIGTERM or Ctrl-C, which it answers by finishing the
-// requests in flight first.
+//                [--web-root DIR] [--demo]
+// the HTTP API (SPEC §6) and the web page until SIGTERM or Ctrl-C, which it answers by
+// finishing the requests in flight first.
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <thread>
 
 #include "cli/common.h"
+#include "cli/demo_data.h"
 #include "http/api.h"
 #include "http/server.h"
 
@@ -20,7 +25,52 @@ struct ServeOptions {
   int threads = 0;
   uint64_t max_upload_mb = 512;
   std::string access_log = "-";
+  std::string web_root;  // empty: web/ beside the executable, when it is there
+  bool demo = false;
 };
+
+// The web page's files: --web-root, or else web/ beside this executable (where the
+// build puts them), or none (the API alone).
+Result<std::optional<http::StaticFiles>> LoadWebPage(const std::string& web_root) {
+  if (!web_root.empty()) {
+    auto files = http::StaticFiles::Load(web_root);
+    if (!files) return std::unexpected(files.error());
+    return std::optional<http::StaticFiles>(std::move(*files));
+  }
+  std::error_code ec;
+  auto beside = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "web";
+  if (ec || !std::filesystem::exists(beside / "index.html")) {
+    return std::optional<http::StaticFiles>();
+  }
+  auto files = http::StaticFiles::Load(beside.string());
+  if (!files) return std::unexpected(files.error());
+  return std::optional<http::StaticFiles>(std::move(*files));
+}
+
+// On a database with no user, makes admin@localhost with a random password and prints
+// it, so a newcomer can sign in to the web page at once; it is shown this once.
+void FirstUser(Context& ctx) {
+  auto session = OpenSession(ctx);
+  if (!session) return;
+  auto users = session->engine->UserCount();
+  if (!users || *users > 0) return;
+  std::string password = RandomHex32().substr(0, 20);
+  auto user = session->engine->AddUser("admin@localhost", password);
+  if (!user) return;
+  fmt::print(
+      "No user existed, so one was made for the web page (the password is shown this once; "
+      "`reftrack user add` adds more):\n  email:    {}\n  password: {}\n",
+      user->email, password);
+}
+
+void AddDemo(Context& ctx) {
+  auto session = OpenSession(ctx);
+  if (!session) return;
+  auto added = AddDemoData(*session->engine);
+  if (!added) return ReportError(ctx, added.error());
+  fmt::print("{}", *added ? "--demo: added the campaign \"Demo\" with sample referrals\n"
+                    : "--demo: the campaign \"Demo\" exists already; nothing added\n");
+}
 
 // On a database with no key at all, makes an admin key and prints it, so a new
 // installation can be used at once; it is shown this once.
@@ -66,9 +116,15 @@ void Serve(Context& ctx, const ServeOptions& options) {
   api_options.max_upload_bytes = options.max_upload_mb << 20;
   api_options.writers = postgres ? 4 : 1;
   api_options.access_log = log;
-  auto api = http::Api::Create(api_options);
+  auto web = LoadWebPage(options.web_root);
+  if (!web) return ReportError(ctx, web.error());
+  api_options.web = std::move(*web);
+  bool page = api_options.web.has_value();
+  auto api = http::Api::Create(std::move(api_options));
   if (!api) return ReportError(ctx, api.error());
   FirstKey(ctx);
+  FirstUser(ctx);
+  if (options.demo) AddDemo(ctx);
 
   http::ServerOptions server_options;
   server_options.host = host;
@@ -79,8 +135,9 @@ void Serve(Context& ctx, const ServeOptions& options) {
   http::Server server(**api, server_options);
   auto bound = server.Listen();
   if (!bound) return ReportError(ctx, bound.error());
-  fmt::print("reftrack: listening on http://{}:{} ({} threads, database {})\n", host, *bound,
-             server_options.threads, postgres ? "PostgreSQL" : url);
+  fmt::print("reftrack: listening on http://{}:{} ({} threads, database {}{})\n", host, *bound,
+             server_options.threads, postgres ? "PostgreSQL" : url,
+             page ? "" : "; no web page: build it with `make`");
   std::fflush(stdout);
   server.Run();
   api->reset();  // finishes the writes queued, then closes the database
@@ -102,6 +159,10 @@ void AddServeCommand(CLI::App& app, Context& ctx) {
   serve->add_option("--access-log", options->access_log,
                     "one JSON line per request to this file; '-' is stderr, '' none")
       ->capture_default_str();
+  serve->add_option("--web-root", options->web_root,
+                    "the built web page (default: web/ beside the reftrack executable)");
+  serve->add_flag("--demo", options->demo,
+                  "add a campaign \"Demo\" with sample referrals in every status (once)");
   serve->callback([&ctx, options] { Serve(ctx, *options); });
 }
 

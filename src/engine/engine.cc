@@ -235,6 +235,36 @@ Result<int64_t> Engine::MarkRewardsPaid(std::span<const int64_t> ids) {
   return marked;
 }
 
+Result<ReferralStats> Engine::CountReferrals(std::string_view campaign) {
+  std::optional<int64_t> only;
+  if (!Trim(campaign).empty()) {
+    auto id = RequireCampaign(campaign);
+    if (!id) return std::unexpected(id.error());
+    only = *id;
+  }
+  auto campaigns = store_.ListCampaigns();
+  if (!campaigns) return std::unexpected(campaigns.error());
+  auto counts = store_.CountReferrals();
+  if (!counts) return std::unexpected(counts.error());
+  ReferralStats stats;
+  std::unordered_map<int64_t, size_t> index;
+  for (Campaign& c : *campaigns) {
+    if (only && c.id != *only) continue;
+    index.emplace(c.id, stats.campaigns.size());
+    stats.campaigns.push_back(CampaignCounts{std::move(c), {}});
+  }
+  for (const StatusCount& n : *counts) {
+    auto it = index.find(n.campaign_id);
+    if (it == index.end()) continue;
+    for (StatusCounts* into : {&stats.campaigns[it->second].counts, &stats.all}) {
+      into->total += n.count;
+      into->by_status[static_cast<size_t>(n.status)] += n.count;
+      if (n.ever_qualified) into->ever_qualified += n.count;
+    }
+  }
+  return stats;
+}
+
 Result<int64_t> Engine::RequireCampaign(std::string_view name) {
   auto id = CampaignId(name);
   if (!id) return std::unexpected(id.error());

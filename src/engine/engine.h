@@ -3,6 +3,7 @@
 // and writes status, timestamps and history in the caller's transaction.
 #pragma once
 
+#include <array>
 #include <span>
 #include <string_view>
 #include <unordered_map>
@@ -42,6 +43,25 @@ struct ListResult {
   std::string next_cursor;  // empty on the last page
 };
 
+// Referrals counted by status, and how many of them were ever qualified.
+struct StatusCounts {
+  int64_t total = 0;
+  std::array<int64_t, 4> by_status{};  // indexed by Status
+  int64_t ever_qualified = 0;
+};
+
+struct CampaignCounts {
+  Campaign campaign;
+  StatusCounts counts;
+};
+
+// What the web page's lists and dashboard show: all referrals (of one campaign when
+// asked), and each campaign's.
+struct ReferralStats {
+  StatusCounts all;
+  std::vector<CampaignCounts> campaigns;
+};
+
 // Parses `42`, `id:42`, `external:X`, `email:E`.
 Result<ReferralKey> ParseReferralKey(std::string_view text);
 
@@ -73,6 +93,8 @@ class Engine {
   Result<Referral> Resolve(const ReferralKey& key);
   Result<ReferralDetails> Details(int64_t referral_id);
   Result<ListResult> List(const ListRequest& request);
+  // Counts of every campaign, or of the one named `campaign` when not empty.
+  Result<ReferralStats> CountReferrals(std::string_view campaign);
 
   // Reward rules (SPEC §3). A rule on denied is refused, naming why.
   Result<RewardRule> AddRewardRule(const RewardRuleInput& input);
@@ -99,6 +121,24 @@ class Engine {
   Result<void> RevokeApiKey(int64_t id);
   // The active key whose secret is `secret`, or kNotFound.
   Result<ApiKey> Authenticate(std::string_view secret);
+
+  // People who sign in to the web page (engine/users.cc). A password is at least
+  // kMinPasswordLength characters and is stored only as its argon2id hash.
+  Result<User> AddUser(std::string_view email, std::string_view password);
+  Result<int64_t> UserCount();
+  // The user whose password this is, or kUnauthenticated (the same answer, after the
+  // same wait, for an unknown email and a wrong password). Reads only: it takes about
+  // 0.1 s, so the server runs it off its writer.
+  Result<User> CheckPassword(std::string_view email, std::string_view password);
+  // A new session for `user`, and the token for its cookie (stored only as a hash).
+  struct SignedIn {
+    Session session;
+    std::string token;
+  };
+  Result<SignedIn> StartSession(const User& user);
+  // The live session whose cookie token is `token`, or kUnauthenticated.
+  Result<Session> SessionFor(std::string_view token);
+  Result<void> SignOut(std::string_view token);
 
   Store& store() { return store_; }
   Micros Now() { return clock_(); }

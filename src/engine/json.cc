@@ -1,6 +1,7 @@
 #include "engine/json.h"
 
 #include "csv/writer.h"
+#include "domain/status_rules.h"
 
 namespace reftrack {
 
@@ -110,6 +111,31 @@ json ToJson(const StatusChangeOutcome& o) {
           {"result", o.changed ? "changed" : "unchanged"}};
 }
 
+namespace {
+
+json ToJson(const StatusCounts& c) {
+  json counts = json::object();
+  for (Status s : kAllStatuses) {
+    counts[std::string(StatusName(s))] = c.by_status[static_cast<size_t>(s)];
+  }
+  return {{"total", c.total}, {"counts", std::move(counts)}, {"ever_qualified", c.ever_qualified}};
+}
+
+}  // namespace
+
+json ToJson(const ReferralStats& stats) {
+  json j = ToJson(stats.all);
+  json campaigns = json::array();
+  for (const CampaignCounts& c : stats.campaigns) {
+    json one = ToJson(c.counts);
+    one["id"] = c.campaign.id;
+    one["name"] = c.campaign.name;
+    campaigns.push_back(std::move(one));
+  }
+  j["campaigns"] = std::move(campaigns);
+  return j;
+}
+
 json ToJson(const ListResult& list) {
   json rows = json::array();
   for (const Referral& r : list.referrals) rows.push_back(ToJson(r));
@@ -161,6 +187,34 @@ json ToJson(const LoadReport& report) {
           {"errors", ToJson(report.errors)},
           {"warnings", report.warnings},
           {"applied", true}};
+}
+
+std::string PayoutCsv(const std::vector<Reward>& rewards) {
+  std::string out =
+      csv::Line({"reward_id", "campaign", "referral_id", "recipient", "recipient_email", "amount",
+                 "currency", "description", "state", "issued_at", "paid_at"});
+  for (const Reward& r : rewards) {
+    out += csv::Line({std::to_string(r.id), r.campaign, std::to_string(r.referral_id),
+                      RecipientName(r.recipient), r.recipient_email, r.amount.value_or(""),
+                      r.currency, r.description, RewardStateName(r.state),
+                      FormatTimestamp(r.issued_at), r.paid_at ? FormatTimestamp(*r.paid_at) : ""});
+  }
+  return out;
+}
+
+json TransitionsJson(const Referral& referral) {
+  json out = json::array();
+  for (Status to : kAllStatuses) {
+    if (to == referral.status) continue;
+    Verdict verdict = Decide(referral.status, to, referral.qualified_at.has_value());
+    bool refused = IsRefused(verdict);
+    out.push_back({{"to", StatusName(to)},
+                   {"allowed", !refused},
+                   {"reason", refused ? json(RefusalMessage(referral.id, referral.status, to,
+                                                            verdict))
+                                      : json(nullptr)}});
+  }
+  return out;
 }
 
 std::string RowErrorsCsv(const std::vector<RowError>& errors) {

@@ -25,12 +25,21 @@ nlohmann::json ToJson(const RewardRule& rule);
 nlohmann::json ToJson(const ApiKey& key);
 nlohmann::json ToJson(const StatusChangeOutcome& outcome);
 nlohmann::json ToJson(const ListResult& list);
+nlohmann::json ToJson(const ReferralStats& stats);
 nlohmann::json ToJson(const std::vector<RowError>& errors);
 nlohmann::json ToJson(const LoadReport& report);
 // `import`: the fields of SPEC §5, and the import's id once applied.
 nlohmann::json ToJson(const ImportReport& report);
 // `qualify`: the fields of SPEC §5, and the upload's id once applied.
 nlohmann::json ToJson(const QualifyReport& report);
+
+// Rewards as a payout list, as `reward export` writes it and
+// GET /api/v1/rewards/export.csv answers (cells a spreadsheet would run are quoted).
+std::string PayoutCsv(const std::vector<Reward>& rewards);
+
+// The statuses a referral may move to from where it is, and why not the others:
+// [{"to": "approved", "allowed": true, "reason": null}, ...], one per other status.
+nlohmann::json TransitionsJson(const Referral& referral);
 
 // An import's errors as CSV (row, column, message), as `import errors` prints them and
 // GET /api/v1/imports/{id}/errors.csv answers.

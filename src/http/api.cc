@@ -17,6 +17,7 @@
 #include "engine/bulk_update.h"
 #include "engine/json.h"
 #include "engine/qualify_upload.h"
+#include "http/web_session.h"
 
 namespace reftrack::http {
 
@@ -108,6 +109,9 @@ class Housekeeper {
 
 namespace {
 
+// Request::route_index of a request for one of the web page's files.
+constexpr size_t kPageRoute = static_cast<size_t>(-1);
+
 Response JsonOf(int status, const json& value) {
   return Json(status, value.dump(-1, ' ', false, json::error_handler_t::replace));
 }
@@ -179,10 +183,35 @@ Result<std::optional<std::string>> NoteField(const json& object) {
   return std::optional<std::string>(std::move(*note));
 }
 
+// A change over HTTP: by an API key (source api, actor api:NAME), or by a person in
+// the web page (source manual, as from the command line; actor web:EMAIL).
+// Which rewards ?campaign=&member=&referral=&state= asks for.
+Result<RewardQuery> RewardQueryOf(const Request& request) {
+  RewardQuery query;
+  query.campaign = request.Query("campaign");
+  query.member = request.Query("member");
+  if (const std::string& r = request.Query("referral"); !r.empty()) {
+    auto id = ParseId(r, "a referral");
+    if (!id) return Fail(ErrorCode::kInvalidInput, "referral=" + id.error().message);
+    query.referral_id = *id;
+  }
+  if (const std::string& s = request.Query("state"); !s.empty()) {
+    auto state = ParseRewardState(s);
+    if (!state) return Fail(ErrorCode::kInvalidInput, fmt::format("state={}: use issued or paid", s));
+    query.state = *state;
+  }
+  return query;
+}
+
 ChangeContext ApiContext(const Request& request) {
   ChangeContext context;
-  context.source = ChangeSource::kApi;
-  context.actor = "api:" + (request.caller ? request.caller->name : std::string("?"));
+  if (request.user) {
+    context.source = ChangeSource::kManual;
+    context.actor = "web:" + request.user->email;
+  } else {
+    context.source = ChangeSource::kApi;
+    context.actor = "api:" + (request.caller ? request.caller->name : std::string("?"));
+  }
   return context;
 }
 
@@ -264,6 +293,12 @@ bool IsCsvType(std::string_view content_type) {
   return type == "text/csv" || type == "text/plain";
 }
 
+// /api/v1/session asked with an API key.
+std::unexpected<Error> NotASession() {
+  return Fail(ErrorCode::kInvalidInput,
+              "/api/v1/session is the web page's sign-in; an API key has no session");
+}
+
 Response NoContent() {
   Response r;
   r.status = 204;
@@ -295,6 +330,7 @@ Result<std::unique_ptr<Api>> Api::Create(ApiOptions options) {
   api->writer_ = std::make_unique<WriteQueue>(std::move(stores));
   api->previews_ = std::make_unique<TaskPool>(2);
   api->AddRoutes();
+  api->AddSessionRoutes();
   return api;
 }
 
@@ -378,7 +414,9 @@ void Api::AddRoutes() {
          if (!id) return std::unexpected(id.error());
          auto details = engine.Details(*id);
          if (!details) return std::unexpected(details.error());
-         return JsonOf(200, ToJson(*details));
+         json out = ToJson(*details);
+         out["transitions"] = TransitionsJson(details->referral);
+         return JsonOf(200, out);
        });
   Write(Method::kPost, "/api/v1/referrals", Scope::kWrite,
         [](Engine& engine, const Request& request) -> Result<Response> {
@@ -462,26 +500,31 @@ void Api::AddRoutes() {
   // --- rewards
   Read(Method::kGet, "/api/v1/rewards", Scope::kRead,
        [](Engine& engine, const Request& request) -> Result<Response> {
-         RewardQuery query;
-         query.campaign = request.Query("campaign");
-         query.member = request.Query("member");
-         if (const std::string& r = request.Query("referral"); !r.empty()) {
-           auto id = ParseId(r, "a referral");
-           if (!id) return Fail(ErrorCode::kInvalidInput, "referral=" + id.error().message);
-           query.referral_id = *id;
-         }
-         if (const std::string& s = request.Query("state"); !s.empty()) {
-           auto state = ParseRewardState(s);
-           if (!state) {
-             return Fail(ErrorCode::kInvalidInput, fmt::format("state={}: use issued or paid", s));
-           }
-           query.state = *state;
-         }
-         auto rewards = engine.Rewards(query);
+         auto query = RewardQueryOf(request);
+         if (!query) return std::unexpected(query.error());
+         auto rewards = engine.Rewards(*query);
          if (!rewards) return std::unexpected(rewards.error());
          json out = json::array();
          for (const Reward& reward : *rewards) out.push_back(ToJson(reward));
          return JsonOf(200, {{"rewards", std::move(out)}});
+       });
+  Read(Method::kGet, "/api/v1/rewards/export.csv", Scope::kRead,
+       [](Engine& engine, const Request& request) -> Result<Response> {
+         auto query = RewardQueryOf(request);
+         if (!query) return std::unexpected(query.error());
+         auto rewards = engine.Rewards(*query);
+         if (!rewards) return std::unexpected(rewards.error());
+         Response r;
+         r.content_type = "text/csv; charset=utf-8";
+         r.body = PayoutCsv(*rewards);
+         r.headers.emplace_back("Content-Disposition", "attachment; filename=\"payouts.csv\"");
+         return r;
+       });
+  Read(Method::kGet, "/api/v1/stats", Scope::kRead,
+       [](Engine& engine, const Request& request) -> Result<Response> {
+         auto stats = engine.CountReferrals(request.Query("campaign"));
+         if (!stats) return std::unexpected(stats.error());
+         return JsonOf(200, ToJson(*stats));
        });
 
   // --- campaigns and their rules
@@ -573,6 +616,57 @@ void Api::AddRoutes() {
         });
 }
 
+// The web page's sign-in. Checking a password takes about 0.1 s and 64 MiB (argon2id),
+// so it runs on the small preview pool, never on the server's threads or the writer;
+// only the new session goes through the write queue.
+void Api::AddSessionRoutes() {
+  router_.Add(Route{
+      Method::kPost, "/api/v1/session", std::nullopt, BodyKind::kSmall,
+      [this](Request& request, Respond respond) {
+        auto body = BodyObject(request);
+        if (!body) return respond(ProblemFor(body.error()));
+        std::string email, password;
+        std::pair<const char*, std::string*> fields[] = {{"email", &email},
+                                                         {"password", &password}};
+        if (auto ok = CopyFields(*body, fields, {"email", "password"}); !ok) {
+          return respond(ProblemFor(ok.error()));
+        }
+        previews_->Post([this, email, password, respond = std::move(respond)]() mutable {
+          auto lease = readers_.Acquire();
+          if (!lease) return respond(ProblemFor(lease.error()));
+          auto user = lease->engine().CheckPassword(email, password);
+          if (!user) return respond(ProblemFor(user.error()));
+          writer_->Submit(
+              [user = std::move(*user)](Engine& engine) -> Result<Response> {
+                auto made = engine.StartSession(user);
+                if (!made) return std::unexpected(made.error());
+                Response r = JsonOf(200, {{"email", made->session.email},
+                                          {"csrf_token", made->session.csrf_token}});
+                r.headers.emplace_back("Set-Cookie",
+                                       SessionCookieFor(made->token, kSessionLifetime));
+                return r;
+              },
+              std::move(respond));
+        });
+      }});
+  Read(Method::kGet, "/api/v1/session", Scope::kRead,
+       [](Engine&, const Request& request) -> Result<Response> {
+         if (!request.user) return NotASession();
+         return JsonOf(200, {{"email", request.user->email},
+                             {"csrf_token", request.user->csrf_token}});
+       });
+  Write(Method::kDelete, "/api/v1/session", Scope::kRead,
+        [](Engine& engine, const Request& request) -> Result<Response> {
+          if (!request.user) return NotASession();
+          if (auto ok = engine.SignOut(SessionCookie(request.cookie)); !ok) {
+            return std::unexpected(ok.error());
+          }
+          Response r = NoContent();
+          r.headers.emplace_back("Set-Cookie", ExpiredSessionCookie());
+          return r;
+        });
+}
+
 // An uploaded bulk file: the dry run reads it on the preview pool against a read
 // connection; applying goes through the write queue alone (it is one transaction of
 // its own, and other changes wait for it rather than fail).
@@ -634,6 +728,70 @@ void Api::Upload(Request& request, Respond respond, bool qualify) {
   writer_->SubmitAlone(run, std::move(respond));
 }
 
+// Who is asking: an API key (Authorization: Bearer) or the web page's session cookie,
+// whose writes must also carry the session's CSRF token. A GET keeps the read
+// connection and snapshot it was checked in for its handler. Returns the refusal.
+std::optional<Response> Api::Authorize(Request& request, const Route& route) {
+  std::string_view auth = Trim(request.authorization);
+  std::string token = request.authorization.empty() ? SessionCookie(request.cookie) : "";
+  constexpr std::string_view kBearer = "bearer ";
+  bool bearer =
+      auth.size() > kBearer.size() && LowerAscii(auth.substr(0, kBearer.size())) == kBearer;
+  if (!bearer && token.empty()) {
+    Response r = Problem(401, "this route needs an API key (Authorization: Bearer KEY) or a "
+                              "signed-in session");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  auto lease = readers_.Acquire();
+  if (!lease) return ProblemFor(lease.error());
+  auto session = std::make_shared<ReadSession>(std::move(*lease));
+  if (request.method == Method::kGet) {
+    auto snapshot = session->lease.store().BeginRead();
+    if (!snapshot) return ProblemFor(snapshot.error());
+    session->snapshot.emplace(std::move(*snapshot));
+  }
+  if (bearer) {
+    auto key = session->lease.engine().Authenticate(auth.substr(kBearer.size()));
+    if (!key) {
+      if (key.error().code == ErrorCode::kStorage) return ProblemFor(key.error());
+      Response r = Problem(401, "unknown or revoked API key");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+      return r;
+    }
+    if (!Allows(key->scope, *route.scope)) {
+      return Problem(403, fmt::format("{} {} needs a key with scope {}; key \"{}\" has scope {}",
+                                      MethodName(request.method), route.pattern,
+                                      ScopeName(*route.scope), key->name,
+                                      ScopeName(key->scope)));
+    }
+    request.caller = std::move(*key);
+  } else {
+    auto user = session->lease.engine().SessionFor(token);
+    if (!user) {
+      if (user.error().code == ErrorCode::kStorage) return ProblemFor(user.error());
+      Response r = Problem(401, user.error().message);
+      r.headers.emplace_back("Set-Cookie", ExpiredSessionCookie());
+      return r;
+    }
+    // A signed-in person may do anything an admin key may; a change needs the token
+    // only the page itself can read (a cross-site form cannot send this header).
+    if (request.method != Method::kGet && !SameSecret(request.csrf_token, user->csrf_token)) {
+      return Problem(403, request.csrf_token.empty()
+                              ? "this change needs the X-CSRF-Token header of your session "
+                                "(CSRF protection): reload the page"
+                              : "the X-CSRF-Token header does not match your session (CSRF "
+                                "protection): reload the page");
+    }
+    request.user = std::move(*user);
+  }
+  // A GET goes on reading in the same snapshot; other routes let the connection go.
+  if (request.method == Method::kGet && route.body == BodyKind::kSmall) {
+    request.state = std::move(session);
+  }
+  return std::nullopt;
+}
+
 Admission Api::Admit(Request& request) {
   Admission admission;
   auto match = router_.Find(request.method, request.path);
@@ -643,6 +801,10 @@ Admission Api::Admit(Request& request) {
                                             MethodName(request.method), match.allow));
       r.headers.emplace_back("Allow", match.allow);
       admission.reject = std::move(r);
+    } else if (options_.web && request.method == Method::kGet &&
+               !request.path.starts_with("/api/")) {
+      request.route = "/{page}";  // the web page's files: Handle serves them
+      request.route_index = kPageRoute;
     } else {
       admission.reject = Problem(404, fmt::format("no route {}", request.path));
     }
@@ -653,50 +815,9 @@ Admission Api::Admit(Request& request) {
   request.route_index = match.index;
   request.params = std::move(match.params);
   if (route.scope) {
-    std::string_view auth = Trim(request.authorization);
-    constexpr std::string_view kBearer = "bearer ";
-    if (auth.size() <= kBearer.size() || LowerAscii(auth.substr(0, kBearer.size())) != kBearer) {
-      Response r = Problem(401, "this route needs an API key: send Authorization: Bearer KEY");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      admission.reject = std::move(r);
+    if (auto reject = Authorize(request, route)) {
+      admission.reject = std::move(*reject);
       return admission;
-    }
-    auto lease = readers_.Acquire();
-    if (!lease) {
-      admission.reject = ProblemFor(lease.error());
-      return admission;
-    }
-    auto session = std::make_shared<ReadSession>(std::move(*lease));
-    if (request.method == Method::kGet) {
-      auto snapshot = session->lease.store().BeginRead();
-      if (!snapshot) {
-        admission.reject = ProblemFor(snapshot.error());
-        return admission;
-      }
-      session->snapshot.emplace(std::move(*snapshot));
-    }
-    auto key = session->lease.engine().Authenticate(auth.substr(kBearer.size()));
-    if (!key) {
-      if (key.error().code == ErrorCode::kStorage) {
-        admission.reject = ProblemFor(key.error());
-        return admission;
-      }
-      Response r = Problem(401, "unknown or revoked API key");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-      admission.reject = std::move(r);
-      return admission;
-    }
-    if (!Allows(key->scope, *route.scope)) {
-      admission.reject = Problem(
-          403, fmt::format("{} {} needs a key with scope {}; key \"{}\" has scope {}",
-                           MethodName(request.method), route.pattern, ScopeName(*route.scope),
-                           key->name, ScopeName(key->scope)));
-      return admission;
-    }
-    request.caller = std::move(*key);
-    // A GET goes on reading in the same snapshot; other routes let the connection go.
-    if (request.method == Method::kGet && route.body == BodyKind::kSmall) {
-      request.state = std::move(session);
     }
   }
   admission.body = route.body;
@@ -722,6 +843,7 @@ Admission Api::Admit(Request& request) {
 }
 
 void Api::Handle(Request& request, Respond respond) {
+  if (request.route_index == kPageRoute) return respond(options_.web->Serve(request.path));
   router_.routes()[request.route_index].handler(request, std::move(respond));
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,7 @@
 #include "http/message.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "http/static_files.h"
 #include "http/write_queue.h"
 
 namespace reftrack::http {
@@ -25,6 +27,7 @@ struct ApiOptions {
   uint64_t max_upload_bytes = 512ull << 20;
   int writers = 1;  // writer threads (SQLite: 1)
   std::FILE* access_log = nullptr;  // one JSON line per request; null: none
+  std::optional<StaticFiles> web;   // the web page's files, served at /; none: API only
 };
 
 class Api : public Application {
@@ -51,6 +54,9 @@ class Api : public Application {
   void Write(Method method, std::string pattern, Scope scope, WriteFn fn);
 
   void Upload(Request& request, Respond respond, bool qualify);
+  // Sign-in, the session, sign-out (web page).
+  void AddSessionRoutes();
+  std::optional<Response> Authorize(Request& request, const Route& route);
 
   ApiOptions options_;
   Router router_;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "domain/api_key.h"
+#include "domain/user.h"
 
 namespace reftrack::http {
 
@@ -32,6 +33,8 @@ struct Request {
   std::map<std::string, std::string> query;  // decoded; a repeated name keeps the last
   std::string content_type;
   std::string authorization;
+  std::string cookie;      // the Cookie header
+  std::string csrf_token;  // the X-CSRF-Token header
   std::optional<uint64_t> content_length;
   std::string remote;  // the peer's address
 
@@ -40,6 +43,7 @@ struct Request {
   size_t route_index = 0;           // which of the application's routes
   std::vector<std::string> params;  // the pattern's {…} values, in order
   std::optional<ApiKey> caller;     // the key the request came with
+  std::optional<Session> user;      // or the web page's session it came with
   std::shared_ptr<void> state;      // what the application keeps from header to handler
 
   // The body: in `body` (BodyKind::kSmall), or in the file at `body_file` (kFile).

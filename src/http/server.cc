@@ -123,6 +123,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (auto it = head.find(bhttp::field::authorization); it != head.end()) {
       request_.authorization = std::string(it->value());
     }
+    if (auto it = head.find(bhttp::field::cookie); it != head.end()) {
+      request_.cookie = std::string(it->value());
+    }
+    if (auto it = head.find("X-CSRF-Token"); it != head.end()) {
+      request_.csrf_token = std::string(it->value());
+    }
     if (auto length = header_parser_->content_length()) request_.content_length = *length;
     keep_alive_ = head.keep_alive();
     if (remote_.empty()) {

@@ -62,6 +62,12 @@ class ServerProcess {
 ::testing::AssertionResult IsProblem(const HttpResponse& response, int status,
                                      std::string_view detail_part = "");
 
+// A person signed in to the web page: the cookie to send back and the CSRF token.
+struct WebSession {
+  std::string cookie;  // "rt_session=TOKEN"
+  std::string csrf_token;
+};
+
 // The fixture: per test a fresh database (GetParam() is the store kind), a running
 // server, and keys "ops" (admin, made with the CLI), "crm" (write) and "dashboard"
 // (read), made over HTTP: the access log starts with those two POST /api/v1/keys.
@@ -83,6 +89,13 @@ class HttpApiTest : public ::testing::TestWithParam<std::string> {
   HttpResponse Get(const std::string& target, const std::string& key) {
     return Call("GET", target, key);
   }
+  // A person made with `reftrack user add`, signed in over HTTP (asserting success).
+  WebSession AddUserAndSignIn(const std::string& email, const std::string& password);
+  // A request with the session's cookie, and `csrf` as X-CSRF-Token unless it is null.
+  HttpResponse CallWithSession(const WebSession& session, const std::string& method,
+                               const std::string& target, const nlohmann::json& body = nullptr,
+                               std::optional<std::string> csrf = std::nullopt);
+
   // A bulk file posted as `content_type`.
   HttpResponse Upload(const std::string& target, const std::string& key, std::string body,
                       const std::string& content_type = "text/csv");

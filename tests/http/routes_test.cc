@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "http/api.h"
@@ -38,7 +39,7 @@ TEST(OpenApiDocument, ListsExactlyTheRoutesServed) {
         << "documented, not served (or with another scope): " << method << " " << path << " scope "
         << scope;
   }
-  EXPECT_EQ(documented.size(), 20u);
+  EXPECT_EQ(documented.size(), 25u);
 }
 
 using Routes = HttpApiTest;
@@ -161,6 +162,23 @@ TEST_P(Routes, EveryDocumentedRouteAnswersSuccessfully) {
   r = Call("DELETE", "/api/v1/keys/" + std::to_string(key_id), admin_key_);
   ASSERT_EQ(r.status, 204) << r.body;
   EXPECT_NE(SqlValue("SELECT revoked_at FROM api_keys WHERE id = " + std::to_string(key_id)), "");
+
+  // The web page's routes, as a person signed in.
+  r = Get("/api/v1/rewards/export.csv?campaign=spring", read_key_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.body, ::testing::StartsWith("reward_id,campaign,referral_id,recipient,"));
+  EXPECT_EQ(std::count(r.body.begin(), r.body.end(), '\n'), 1 + rewards["rewards"].size());
+  WebSession web = AddUserAndSignIn("grace@example.com", "correct-horse-battery");
+  r = CallWithSession(web, "GET", "/api/v1/session");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json(), json({{"email", "grace@example.com"}, {"csrf_token", web.csrf_token}}));
+  r = CallWithSession(web, "GET", "/api/v1/stats?campaign=spring");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json()["total"], 3);
+  EXPECT_EQ(r.Json()["counts"], json({{"pending", 0}, {"qualified", 1}, {"approved", 1},
+                                     {"denied", 1}}));
+  r = CallWithSession(web, "DELETE", "/api/v1/session");
+  ASSERT_EQ(r.status, 204) << r.body;
 
   ASSERT_TRUE(server_->StopGracefully());
   std::set<std::pair<std::string, std::string>> succeeded;
