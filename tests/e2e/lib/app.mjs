@@ -80,10 +80,12 @@ export class App {
    * A fresh browser context and page at `viewport`. `problems` collects what the
    * page must never do: uncaught errors and Content-Security-Policy violations.
    */
-  async newPage(viewport = DESKTOP) {
+  async newPage(viewport = DESKTOP, { session = true } = {}) {
+    const storageState = session ? this.signedInState : undefined;
     const context = await this.browser.newContext({
-      baseURL: this.url, viewport, locale: 'en-US', timezoneId: 'UTC', acceptDownloads: true,
+      baseURL: this.url, viewport, locale: 'en-US', timezoneId: 'UTC', acceptDownloads: true, storageState,
     });
+    context.signedIn = Boolean(storageState);
     context.setDefaultTimeout(10_000);
     const page = await context.newPage();
     page.problems = [];
@@ -96,12 +98,20 @@ export class App {
     return { context, page };
   }
 
-  /** Signs in through the form and waits for the dashboard. */
-  async signIn(page, { email = USER.email, password = USER.password, path: start = '/' } = {}) {
+  /**
+   * Opens `path` signed in: the first time in this file through the sign-in form
+   * (whose session cookie is then kept for the next pages, as a browser keeps it).
+   */
+  async signIn(page, { path: start = '/' } = {}) {
     await page.goto(start);
-    await page.getByLabel('Email', { exact: true }).fill(email);
-    await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    if (!page.context().signedIn) {
+      await page.getByLabel('Email', { exact: true }).fill(USER.email);
+      await page.getByLabel('Password', { exact: true }).fill(USER.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      page.context().signedIn = true;
+      this.signedInState ??= await page.context().storageState();
+    }
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
   }
 
@@ -113,12 +123,13 @@ export class App {
   }
 
   /**
-   * Runs `fn({context, page})` in a fresh page; on failure saves
+   * Runs `fn({context, page})` in a fresh context (with the file's session cookie
+   * once one page signed in, unless `session: false`); on failure saves
    * `failure-<file>-<label>.png`; always closes the context, then fails on any
    * page error or CSP violation.
    */
-  async withPage(label, fn, viewport = DESKTOP) {
-    const { context, page } = await this.newPage(viewport);
+  async withPage(label, fn, { viewport = DESKTOP, session = true } = {}) {
+    const { context, page } = await this.newPage(viewport, { session });
     try {
       await fn({ context, page });
     } catch (err) {

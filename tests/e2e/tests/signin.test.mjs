@@ -33,7 +33,7 @@ test('a wrong password shows the server\'s reason and keeps the sign-in page', (
     assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Sign in');
     assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0);
     assert.equal((await context.cookies()).filter((c) => c.name === 'rt_session').length, 0, 'no session cookie');
-  }));
+  }, { session: false }));
 
 test('the right password shows the dashboard and the email; sign out returns to sign-in', () =>
   app.withPage('sign-in-out', async ({ context, page }) => {
@@ -66,4 +66,4 @@ test('the right password shows the dashboard and the email; sign out returns to 
     assert.equal(session.status(), 401, 'the session is gone on the server');
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-  }));
+  }, { session: false }));
