@@ -34,7 +34,7 @@ function Transitions({ transitions }: { transitions: Record<string, number> }) {
     <div class="table-wrap">
       <table class="table table-compact">
         <caption class="visually-hidden">Status changes</caption>
-        <thead><tr><th scope="col">From</th><th scope="col">To</th><th scope="col" class="num">Referrals</th></tr></thead>
+        <thead><tr><th scope="col">From</th><th scope="col">To</th><th scope="col" class="num">Rows</th></tr></thead>
         <tbody>
           {rows.map(([key, n]) => {
             const [from, to] = key.split('->') as [Status, Status];
