@@ -11,6 +11,7 @@ PACKAGES=(
   libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   time wrk curl
+  chromium fonts-dejavu-core
 )
 
 missing=()

@@ -10,17 +10,7 @@ cd "$root"
 
 tools=tools/openapi
 redocly="$tools/node_modules/.bin/redocly"
-# npm ci writes node_modules/.package-lock.json; a lock file newer than it means the pin moved.
-installed="$tools/node_modules/.package-lock.json"
-
-if [[ ! -x "$redocly" || ! -e "$installed" || "$tools/package-lock.json" -nt "$installed" ]]; then
-  if ! command -v npm >/dev/null; then
-    echo "lint-openapi: npm is missing (Node.js 20.19+ with npm is needed to lint the OpenAPI document)" >&2
-    exit 1
-  fi
-  echo "lint-openapi: installing $tools (npm ci)" >&2
-  npm ci --prefix "$tools" --no-audit --no-fund >&2
-fi
+"$root/scripts/npm-ci-if-stale.sh" "$tools"
 
 # No telemetry and no update check: the lint must not need the network.
 export REDOCLY_TELEMETRY=off
