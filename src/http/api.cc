@@ -203,6 +203,12 @@ Result<RewardQuery> RewardQueryOf(const Request& request) {
   return query;
 }
 
+// Who asked, as the access log and the progress board name them.
+std::string CallerName(const Request& request) {
+  if (request.user) return "web:" + request.user->email;
+  return "api:" + (request.caller ? std::to_string(request.caller->id) : std::string("?"));
+}
+
 ChangeContext ApiContext(const Request& request) {
   ChangeContext context;
   if (request.user) {
@@ -520,6 +526,14 @@ void Api::AddRoutes() {
          r.headers.emplace_back("Content-Disposition", "attachment; filename=\"payouts.csv\"");
          return r;
        });
+  Read(Method::kGet, "/api/v1/progress/{id}", Scope::kRead,
+       [this](Engine&, const Request& request) -> Result<Response> {
+         auto found = progress_.Find(CallerName(request), request.params[0]);
+         UploadProgress progress = found.value_or(UploadProgress{});
+         return JsonOf(200, {{"reading", found.has_value()},
+                             {"bytes_read", progress.bytes_read},
+                             {"bytes_total", progress.bytes_total}});
+       });
   Read(Method::kGet, "/api/v1/stats", Scope::kRead,
        [](Engine& engine, const Request& request) -> Result<Response> {
          auto stats = engine.CountReferrals(request.Query("campaign"));
@@ -686,15 +700,33 @@ void Api::Upload(Request& request, Respond respond, bool qualify) {
   }
   std::string name = request.Query("filename");
   if (name.empty()) name = qualify ? "upload.csv" : "import.csv";
+  // Followed by GET /api/v1/progress/{id} while it is read, when the client named it.
+  std::string progress_id = request.Query("progress_id");
+  if (!progress_id.empty() && !ProgressBoard::IsValidId(progress_id)) {
+    return respond(Problem(400, fmt::format("progress_id={}: use 8 to 64 letters, digits, - or _",
+                                            progress_id)));
+  }
+  std::string owner = CallerName(request);
+  if (!progress_id.empty()) {
+    std::error_code ec;
+    progress_.Start(owner, progress_id, std::filesystem::file_size(request.body_file, ec));
+  }
   ImportSource source{name, ApiContext(request).actor, nullptr};
   std::string path = request.body_file;
   // Runs the import or qualify upload on `engine`, and counts its outcome.
-  auto run = [this, path, source, qualify, qualify_request, dry = *dry_run,
-              kind](Engine& engine) mutable -> Response {
+  auto run = [this, path, source, qualify, qualify_request, dry = *dry_run, kind, owner,
+              progress_id](Engine& engine) mutable -> Response {
+    struct Done {
+      ProgressBoard& board;
+      const std::string &owner, &id;
+      ~Done() { if (!id.empty()) board.Finish(owner, id); }
+    } done{progress_, owner, progress_id};
     auto file = BulkFile::Open(path);
     if (!file) return ProblemFor(file.error());
     source.sha256 = [f = file->get()] { return f->sha256(); };
-    ProgressFn progress = [](uint64_t) {};
+    ProgressFn progress = [this, &owner, &progress_id](uint64_t bytes) {
+      if (!progress_id.empty()) progress_.Update(owner, progress_id, bytes);
+    };
     json out;
     Error error;
     bool ok = true;

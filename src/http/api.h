@@ -13,6 +13,7 @@
 #include "http/engine_pool.h"
 #include "http/message.h"
 #include "http/metrics.h"
+#include "http/progress_board.h"
 #include "http/router.h"
 #include "http/static_files.h"
 #include "http/write_queue.h"
@@ -65,6 +66,7 @@ class Api : public Application {
   std::unique_ptr<TaskPool> previews_;
   std::unique_ptr<class Housekeeper> housekeeper_;
   Metrics metrics_;
+  ProgressBoard progress_;
   std::mutex log_mutex_;
 };
 

@@ -39,7 +39,7 @@ TEST(OpenApiDocument, ListsExactlyTheRoutesServed) {
         << "documented, not served (or with another scope): " << method << " " << path << " scope "
         << scope;
   }
-  EXPECT_EQ(documented.size(), 25u);
+  EXPECT_EQ(documented.size(), 26u);
 }
 
 using Routes = HttpApiTest;
@@ -177,6 +177,9 @@ TEST_P(Routes, EveryDocumentedRouteAnswersSuccessfully) {
   EXPECT_EQ(r.Json()["total"], 3);
   EXPECT_EQ(r.Json()["counts"], json({{"pending", 0}, {"qualified", 1}, {"approved", 1},
                                      {"denied", 1}}));
+  r = CallWithSession(web, "GET", "/api/v1/progress/nothing-here");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json()["reading"], false);
   r = CallWithSession(web, "DELETE", "/api/v1/session");
   ASSERT_EQ(r.status, 204) << r.body;
 

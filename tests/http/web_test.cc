@@ -7,7 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <map>
+#include <thread>
 
 #include "http/http_fixture.h"
 #include "process/child_process.h"
@@ -277,6 +280,52 @@ TEST_P(Web, ServesThePageAndOnlyItsFiles) {
   // /api stays the API: an unknown route there is a problem, not the page.
   EXPECT_TRUE(IsProblem(Get("/api/v1/nothing", read_key_), 404));
   EXPECT_TRUE(IsProblem(Call("POST", "/", "", json::object()), 404));
+}
+
+// The page follows a big upload while the server reads it: the progress rises to
+// the file's size, only its sender sees it, and it is gone once answered.
+TEST_P(Web, UploadProgressIsVisibleToItsSenderWhileTheFileIsRead) {
+  AddCampaign("spring");
+  std::string file = "referralkey_email,status\n";
+  for (int i = 0; i < 300'000; ++i) file += fmt::format("nobody{}@example.com,qualified\n", i);
+  const std::string id = "upload-0123456789";
+  std::atomic<bool> answered = false;
+  HttpResponse answer;
+  std::thread upload([&] {
+    HttpClient client(server_->port());
+    HttpRequest request{"POST", "/api/v1/imports?dry_run=true&progress_id=" + id};
+    request.headers.emplace_back("Authorization", "Bearer " + write_key_);
+    request.headers.emplace_back("Content-Type", "text/csv");
+    request.body = file;
+    answer = client.Send(request);
+    answered = true;
+  });
+  std::vector<uint64_t> seen;
+  bool others_saw = false;
+  while (!answered) {
+    HttpResponse r = Get("/api/v1/progress/" + id, write_key_);
+    ASSERT_EQ(r.status, 200) << r.body;
+    if (r.Json()["reading"] == true) {
+      EXPECT_EQ(r.Json()["bytes_total"], file.size());
+      seen.push_back(r.Json()["bytes_read"].get<uint64_t>());
+      others_saw = others_saw || Get("/api/v1/progress/" + id, read_key_).Json()["reading"] == true;
+    } else {
+      EXPECT_EQ(r.Json()["bytes_read"], 0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  upload.join();
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(answer.Json()["error_count"], 300'000);
+  ASSERT_FALSE(seen.empty()) << "the upload was never seen in progress";
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_LE(seen.back(), file.size());
+  EXPECT_FALSE(others_saw) << "another key saw this upload's progress";
+  EXPECT_EQ(Get("/api/v1/progress/" + id, write_key_).Json(),
+            json({{"reading", false}, {"bytes_read", 0}, {"bytes_total", 0}}));
+  EXPECT_TRUE(IsProblem(
+      Upload("/api/v1/imports?dry_run=true&progress_id=../x", write_key_, "referralkey_id,status\n"),
+      400, "progress_id"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, Web, ::testing::ValuesIn(StoreKinds()));
