@@ -76,14 +76,42 @@ async function request<T>(method: string, path: string, options: RequestOptions 
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-/** Where an upload is: sending bytes (percent known), then waiting while the server reads the rows. */
-export type UploadProgress = { phase: 'sending'; percent: number } | { phase: 'reading' };
+/**
+ * Where an upload is: sending bytes (percent known), then the server reading its rows
+ * (percent known once the server reports it, from GET /progress/{id}).
+ */
+export type UploadProgress = { phase: 'sending'; percent: number } | { phase: 'reading'; percent?: number };
+
+/** A name for one upload, to ask the server how far it has read it. */
+function newProgressId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return 'up-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+interface ServerProgress {
+  reading: boolean;
+  bytes_read: number;
+  bytes_total: number;
+}
 
 /** Sends `file` as the raw body (text/csv) and reports progress; resolves with the JSON answer. */
 function upload<T>(path: string, file: File, onProgress: (p: UploadProgress) => void): Promise<T> {
+  const progressId = newProgressId();
+  let polling: number | undefined;
+  const stopPolling = () => window.clearInterval(polling);
+  // Once the bytes are sent, the server reads the rows: ask it how far it is.
+  const poll = () => {
+    request<ServerProgress>('GET', `/progress/${progressId}`)
+      .then((p) => {
+        if (polling !== undefined && p.reading && p.bytes_total > 0) {
+          onProgress({ phase: 'reading', percent: Math.min(100, Math.round((p.bytes_read / p.bytes_total) * 100)) });
+        }
+      })
+      .catch(() => undefined);
+  };
   return new Promise<T>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', BASE + path);
+    xhr.open('POST', BASE + path + (path.includes('?') ? '&' : '?') + `progress_id=${progressId}`);
     xhr.setRequestHeader('Content-Type', 'text/csv');
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.setRequestHeader('X-CSRF-Token', csrfToken);
@@ -92,7 +120,11 @@ function upload<T>(path: string, file: File, onProgress: (p: UploadProgress) => 
         onProgress({ phase: 'sending', percent: Math.min(100, Math.round((event.loaded / event.total) * 100)) });
       }
     };
-    xhr.upload.onload = () => onProgress({ phase: 'reading' });
+    xhr.upload.onload = () => {
+      onProgress({ phase: 'reading' });
+      polling = window.setInterval(poll, 250);
+    };
+    xhr.onloadend = stopPolling;
     xhr.onerror = () =>
       reject(new ApiError(0, 'The upload was interrupted. Check your connection and that the server is running, then try again.'));
     xhr.onload = () => {

@@ -1,14 +1,24 @@
 import type { UploadProgress } from '../api';
 
-/** The upload's progress: a percentage while the file is sent, then "Reading rows…" until the answer. */
+/**
+ * The upload's progress: a percentage while the file is sent, then how far the server
+ * has read its rows (as it reports it), then "Finishing…" until the answer.
+ */
 export function ProgressBar({ progress, fileName }: { progress: UploadProgress; fileName: string }) {
   const reading = progress.phase === 'reading';
-  const value = reading ? 100 : progress.percent;
-  const text = reading ? 'Reading rows…' : `Uploading ${fileName}… ${value}%`;
+  const known = progress.percent !== undefined;
+  const value = progress.percent ?? 100;
+  const text = !reading
+    ? `Uploading ${fileName}… ${value}%`
+    : !known
+      ? 'Reading rows…'
+      : value < 100
+        ? `Reading rows… ${value}%`
+        : 'Finishing…';
   return (
     <div class="progress">
       <div
-        class={reading ? 'progress-track progress-reading' : 'progress-track'}
+        class={reading && (!known || value >= 100) ? 'progress-track progress-reading' : 'progress-track'}
         role="progressbar"
         aria-label="Upload progress"
         aria-valuemin={0}
