@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Runs the end-to-end tests: installs playwright-core from package-lock.json
 // when node_modules is missing or older than the lock, checks what the tests
-// need, then `node --test` on tests/*.test.mjs (one file at a time by default:
-// each starts a server and a browser; E2E_CONCURRENCY raises it).
+// need, then `node --test` on tests/*.test.mjs (two files at a time by default:
+// each starts a server and a browser; E2E_CONCURRENCY sets how many).
 //
 // Needs REFTRACK (the reftrack binary) and REFTRACK_WEB_ROOT (the built web page);
 // screenshots go to E2E_ARTIFACTS.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync, readdirSync, accessSync, constants } from 'node:fs';
+import { existsSync, statSync, readdirSync, accessSync, rmSync, constants } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +40,12 @@ if (!existsSync(path.join(process.env.REFTRACK_WEB_ROOT, 'index.html'))) {
 const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
 if (!existsSync(chromium)) fail(`no browser at ${chromium}: apt-get install chromium (scripts/install-deps.sh does)`);
 
+// A failure's screenshot is of this run only.
+const artifacts = process.env.E2E_ARTIFACTS;
+if (artifacts && existsSync(artifacts)) {
+  for (const f of readdirSync(artifacts)) if (/^failure-.*\.png$/.test(f)) rmSync(path.join(artifacts, f));
+}
+
 const testDir = path.join(here, 'tests');
 const only = process.argv.slice(2);
 const files = readdirSync(testDir)
@@ -50,6 +56,6 @@ const files = readdirSync(testDir)
 if (files.length === 0) fail('no test file matched');
 
 const run = spawnSync(process.execPath, [
-  '--test', '--test-reporter=spec', `--test-concurrency=${process.env.E2E_CONCURRENCY || 1}`, ...files,
+  '--test', '--test-reporter=spec', `--test-concurrency=${process.env.E2E_CONCURRENCY || 2}`, ...files,
 ], { cwd: here, stdio: 'inherit' });
 process.exit(run.status ?? 1);

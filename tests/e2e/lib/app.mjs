@@ -5,6 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { Workspace, Server } from './reftrack.mjs';
 import { seed, USER } from './seed.mjs';
@@ -46,6 +48,11 @@ export async function expectText(locator, expected, options = {}) {
 export async function expectContains(locator, part, options = {}) {
   return eventually(async () => (await locator.innerText({ timeout: 2_000 })).trim(), (t) => t.includes(part),
     { what: `the text of ${locator} to contain ${JSON.stringify(part)}`, ...options });
+}
+
+/** Waits until the locator matches `n` elements. */
+export async function expectCount(locator, n, options = {}) {
+  return eventually(() => locator.count(), (c) => c === n, { what: `${locator} to match ${n} elements`, ...options });
 }
 
 export class App {
@@ -140,4 +147,18 @@ export class App {
     }
     if (page.problems.length) throw new Error(`the page reported:\n${page.problems.join('\n')}`);
   }
+}
+
+/**
+ * The file's App, started before its tests and stopped after them; the server must
+ * then end gracefully (status 0 on SIGTERM).
+ */
+export function useApp(name) {
+  const app = new App(name);
+  before(() => app.start());
+  after(async () => {
+    const exit = await app.stop();
+    if (exit) assert.deepEqual(exit, { code: 0, signal: null }, 'reftrack serve ends with status 0 on SIGTERM');
+  });
+  return app;
 }

@@ -98,7 +98,7 @@ export class Server {
       });
       this.exited.then(([code, signal]) =>
         reject(new Error(`reftrack serve ended (${code ?? signal}) before listening:\n${this.output}`)));
-      setTimeout(() => reject(new Error(`reftrack serve did not listen within 10 s:\n${this.output}`)), 10_000).unref();
+      setTimeout(() => reject(new Error(`reftrack serve did not listen within 30 s:\n${this.output}`)), 30_000).unref();
     });
     this.url = await listening;
     return this.url;

@@ -3,6 +3,8 @@
 // statuses one `referral set-status` at a time, a reward rule and a user.
 // The expectations of the tests are worked out from this table, not written down.
 
+import { toCsv } from './csv.mjs';
+
 export const USER = { email: 'ops@example.com', password: 'correct horse battery staple' };
 export const CAMPAIGNS = ['Spring', 'Summer'];
 
@@ -71,10 +73,6 @@ export function seededCounts(campaign) {
   return { total, counts, ever_qualified: everQualified };
 }
 
-function csvCell(value) {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
 /**
  * Seeds the workspace's database and returns `ids`: referral key -> id, as the
  * CLI reports them (`referral list --json`).
@@ -84,10 +82,11 @@ export function seed(ws) {
   ws.cli(['reward-rule', 'add', '--campaign', REWARD_RULE.campaign, '--on', REWARD_RULE.on,
     '--to', REWARD_RULE.to, '--amount', REWARD_RULE.amount, '--currency', REWARD_RULE.currency]);
 
-  const header = 'campaign,email,name,external_id,referral_code,coupon_code,referrer_email';
-  const lines = REFERRALS.map((r) =>
-    [r.campaign, r.email, r.name, r.externalId, r.referralCode, r.couponCode, ''].map(csvCell).join(','));
-  const loaded = ws.json(['referral', 'load', ws.file('seed-referrals.csv', `${header}\n${lines.join('\n')}\n`)]);
+  const csv = toCsv([
+    ['campaign', 'email', 'name', 'external_id', 'referral_code', 'coupon_code', 'referrer_email'],
+    ...REFERRALS.map((r) => [r.campaign, r.email, r.name, r.externalId, r.referralCode, r.couponCode, '']),
+  ]);
+  const loaded = ws.json(['referral', 'load', ws.file('seed-referrals.csv', csv)]);
   if (loaded.created !== REFERRALS.length || loaded.error_count !== 0) {
     throw new Error(`referral load created ${loaded.created} of ${REFERRALS.length}: ${JSON.stringify(loaded.errors)}`);
   }

@@ -2,19 +2,14 @@
 // CLI's dry run of the same file against the same data (and what SPEC §4.1
 // predicts), the import applies it, and the database then shows the new statuses.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { App, expectText } from '../lib/app.mjs';
+import { useApp, expectText } from '../lib/app.mjs';
 import { REFERRALS, STATUSES, allowed, seededState } from '../lib/seed.mjs';
 import { parseCsv, toCsv } from '../lib/csv.mjs';
 
-const app = new App('bulk');
-before(() => app.start());
-after(async () => {
-  const exit = await app.stop();
-  assert.deepEqual(exit, { code: 0, signal: null }, 'reftrack serve ends with status 0 on SIGTERM');
-});
+const app = useApp('bulk');
 
 const HEADER = ['referralkey_id', 'referralkey_externalid', 'referralkey_email', 'campaign', 'status', 'colour'];
 const ref = (key) => REFERRALS.find((r) => r.key === key);
@@ -107,7 +102,17 @@ test('preview equals the CLI dry run; import applies it; the database shows the 
     await app.signIn(page, { path: '/bulk-update' });
     await page.getByRole('heading', { level: 1, name: 'Bulk update' }).waitFor();
     await page.getByLabel('CSV file', { exact: true }).setInputFiles(file);
+    // Hold the upload a moment on its way to the real server, to see the progress bar.
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    await page.route('**/api/v1/imports?*', async (route) => { await held; await route.continue(); });
     await page.getByRole('button', { name: 'Preview' }).click();
+    const progress = page.getByRole('progressbar', { name: 'Upload progress' });
+    await progress.waitFor();
+    const now = Number(await progress.getAttribute('aria-valuenow'));
+    assert.ok(now >= 0 && now <= 100, `aria-valuenow ${now} is a percentage`);
+    release();
+    await page.unrouteAll({ behavior: 'wait' });
 
     await expectText(page.getByTestId('preview-rows'), dry.rows);
     await expectText(page.getByTestId('preview-changed'), dry.changed);

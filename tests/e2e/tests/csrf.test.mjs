@@ -3,17 +3,12 @@
 // nothing; with it, it is made. The session cookie is HttpOnly and SameSite=Strict,
 // and the page is served under the Content-Security-Policy of the contract.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { App } from '../lib/app.mjs';
+import { useApp } from '../lib/app.mjs';
 import { USER, seededState, REFERRALS } from '../lib/seed.mjs';
 
-const app = new App('csrf');
-before(() => app.start());
-after(async () => {
-  const exit = await app.stop();
-  assert.deepEqual(exit, { code: 0, signal: null }, 'reftrack serve ends with status 0 on SIGTERM');
-});
+const app = useApp('csrf');
 
 /** A fetch made by the page itself (same origin, its cookie), returning {status, body}. */
 function fetchFromPage(page, method, path, { body, token } = {}) {

@@ -2,17 +2,12 @@
 // the refused changes listed with the rule's reason, and a change refused by the
 // server (409) because the referral moved behind the page's back.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { App, expectText, expectContains } from '../lib/app.mjs';
+import { useApp, expectCount, expectText, expectContains } from '../lib/app.mjs';
 import { REFERRALS, REWARD_RULE, STATUSES, USER, allowed, seededCounts, seededState } from '../lib/seed.mjs';
 
-const app = new App('profile');
-before(() => app.start());
-after(async () => {
-  const exit = await app.stop();
-  assert.deepEqual(exit, { code: 0, signal: null }, 'reftrack serve ends with status 0 on SIGTERM');
-});
+const app = useApp('profile');
 
 const seeded = (key) => REFERRALS.find((r) => r.key === key);
 
@@ -47,7 +42,7 @@ test('changing a pending referral to qualified adds the history entry and shows 
     for (const status of STATUSES) await expectText(page.getByTestId(`count-${status}`), spring.counts[status]);
     await expectText(page.getByTestId('count-total'), spring.total);
     const rows = page.getByRole('table').locator('tbody tr');
-    await eventuallyCount(rows, spring.total);
+    await expectCount(rows, spring.total);
     assert.equal(await rows.filter({ hasText: 'Summer' }).count(), 0, 'no Summer referral in the Spring list');
     await page.getByRole('link', { name: ada.email, exact: true }).click();
     await page.waitForURL(`**/referrals/${id}`);
@@ -78,7 +73,7 @@ test('changing a pending referral to qualified adds the history entry and shows 
 
     // The page shows the same history entry.
     const items = page.getByTestId('history').locator('li');
-    await eventuallyCount(items, 1);
+    await expectCount(items, 1);
     const entry = await items.first().innerText();
     for (const part of ['pending → qualified', change.source, change.actor]) {
       assert.ok(entry.includes(part), `history entry ${JSON.stringify(entry)} shows ${JSON.stringify(part)}`);
@@ -90,14 +85,6 @@ test('changing a pending referral to qualified adds the history entry and shows 
     const now = STATUSES.filter((s) => s !== 'qualified' && allowed('qualified', s, true));
     assert.deepEqual((await options(select)).sort(), now.sort());
   }));
-
-async function eventuallyCount(locator, n) {
-  const deadline = Date.now() + 10_000;
-  while ((await locator.count()) !== n) {
-    if (Date.now() > deadline) throw new Error(`${locator} has ${await locator.count()} items, not ${n}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 for (const key of ['alan', 'donald']) {
   test(`the profile of ${key} (${seededState(seeded(key)).status}) lists the refused statuses with the server's reason`, () =>

@@ -3,17 +3,12 @@
 // §4.2 predicts from the seed); after "Qualify" the CLI and the referrals list
 // show the referrals qualified, with their "Qualified at".
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { App, expectText } from '../lib/app.mjs';
+import { useApp, expectText } from '../lib/app.mjs';
 import { REFERRALS, seededState } from '../lib/seed.mjs';
 
-const app = new App('qualify');
-before(() => app.start());
-after(async () => {
-  const exit = await app.stop();
-  assert.deepEqual(exit, { code: 0, signal: null }, 'reftrack serve ends with status 0 on SIGTERM');
-});
+const app = useApp('qualify');
 
 const CAMPAIGN = 'Spring';
 const LIST = [

@@ -4,17 +4,12 @@
 // own tests: bulk-update-*.png, qualify-*.png.) At 375 px nothing may overflow
 // the page sideways: wide tables scroll in their own box.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { App, DESKTOP, PHONE, expectText } from '../lib/app.mjs';
+import { useApp, DESKTOP, PHONE, expectText } from '../lib/app.mjs';
 import { CAMPAIGNS, REFERRALS, REWARD_RULE, seededCounts, seededState } from '../lib/seed.mjs';
 
-const app = new App('screens');
-before(() => app.start());
-after(async () => {
-  const exit = await app.stop();
-  assert.deepEqual(exit, { code: 0, signal: null }, 'reftrack serve ends with status 0 on SIGTERM');
-});
+const app = useApp('screens');
 
 async function heading(page, name) {
   await page.getByRole('heading', { level: 1, name, exact: true }).waitFor();

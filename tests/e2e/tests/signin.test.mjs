@@ -2,17 +2,12 @@
 // the right one opens the dashboard (its funnels counting the seeded data), and
 // signing out ends the session on the server too.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { App, expectContains } from '../lib/app.mjs';
+import { useApp, expectContains } from '../lib/app.mjs';
 import { CAMPAIGNS, USER, seededCounts } from '../lib/seed.mjs';
 
-const app = new App('signin');
-before(() => app.start());
-after(async () => {
-  const exit = await app.stop();
-  assert.deepEqual(exit, { code: 0, signal: null }, 'reftrack serve ends with status 0 on SIGTERM');
-});
+const app = useApp('signin');
 
 test('a wrong password shows the server\'s reason and keeps the sign-in page', () =>
   app.withPage('wrong-password', async ({ context, page }) => {
