@@ -102,3 +102,34 @@ test('referrals list and profile at 375 px', () =>
     await noSidewaysScroll(page, 'profile');
     await app.shot(page, 'profile-375');
   }, { viewport: PHONE }));
+
+test('campaigns: a campaign and a reward rule added and removed in the page are in the database', () =>
+  app.withPage('campaigns-form', async ({ page }) => {
+    await app.signIn(page, { path: '/campaigns' });
+    await heading(page, 'Campaigns');
+    await page.getByLabel('Campaign name', { exact: true }).fill('Autumn');
+    await page.getByRole('button', { name: 'Add campaign' }).click();
+    const section = page.locator('section', { has: page.getByRole('heading', { level: 2, name: 'Autumn', exact: true }) });
+    await section.waitFor();
+    const campaign = app.ws.json(['campaign', 'list']).campaigns.find((c) => c.name === 'Autumn');
+    assert.ok(campaign, 'the CLI lists the new campaign');
+
+    const on = section.getByLabel('On status', { exact: true });
+    const offered = (await on.locator('option').allTextContents()).map((t) => t.trim());
+    assert.deepEqual(offered.sort(), ['approved', 'pending', 'qualified'], 'no reward on denied (SPEC §3)');
+    await on.selectOption('approved');
+    await section.getByLabel('Recipient', { exact: true }).selectOption('both');
+    await section.getByLabel('Amount', { exact: true }).fill('40');
+    await section.getByLabel('Currency', { exact: true }).fill('EUR');
+    await section.getByLabel('Description', { exact: true }).fill('a thank-you');
+    await section.getByRole('button', { name: 'Add rule' }).click();
+    await section.getByRole('button', { name: 'Remove rule' }).waitFor();
+    const rules = app.ws.json(['reward-rule', 'list', '--campaign', 'Autumn']).rules;
+    assert.equal(rules.length, 1);
+    assert.deepEqual([rules[0].on, rules[0].to, Number(rules[0].amount), rules[0].currency, rules[0].description],
+      ['approved', 'both', 40, 'EUR', 'a thank-you']);
+
+    await section.getByRole('button', { name: 'Remove rule' }).click();
+    await section.getByText('No reward rules', { exact: false }).waitFor();
+    assert.equal(app.ws.json(['reward-rule', 'list', '--campaign', 'Autumn']).rules.length, 0, 'the rule is removed');
+  }));
