@@ -125,6 +125,8 @@ export class App {
   /** A full-page PNG under $E2E_ARTIFACTS. */
   async shot(page, name) {
     const file = path.join(ARTIFACTS, `${name}.png`);
+    // From the top: a sticky header scrolled along would cover the page's heading.
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: file, fullPage: true });
     return file;
   }
