@@ -128,9 +128,14 @@ test('a change refused by the server (the referral was approved meanwhile) shows
     const before = app.ws.show(id);
     assert.equal(before.status, 'approved');
 
-    await page.getByRole('button', { name: 'Change status' }).click();
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().endsWith(`/api/v1/referrals/${id}`)),
+      page.getByRole('button', { name: 'Change status' }).click(),
+    ]);
+    assert.equal(response.status(), 409);
+    const { detail } = await response.json();
     const alert = page.getByRole('alert');
-    await alert.waitFor();
+    await expectContains(alert, detail);
     // The server's words for the refusal are the engine's: the CLI refuses the same change alike.
     const rule = app.ws.refusal(['referral', 'set-status', `id:${id}`, 'qualified']);
     await expectContains(alert, rule);
@@ -140,4 +145,12 @@ test('a change refused by the server (the referral was approved meanwhile) shows
     const after = app.ws.show(id);
     assert.equal(after.status, 'approved');
     assert.deepEqual(after.history, before.history, 'no history row was written');
+  }));
+
+test('a referral without a name is titled by its email', () =>
+  app.withPage('no-name', async ({ page }) => {
+    const nameless = REFERRALS.find((r) => !r.name);
+    await app.signIn(page, { path: `/referrals/${app.ids[nameless.key]}` });
+    await page.getByRole('heading', { level: 1, name: nameless.email, exact: true }).waitFor();
+    assert.equal(await page.getByRole('heading', { level: 1 }).count(), 1);
   }));
