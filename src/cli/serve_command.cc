@@ -1,5 +1,5 @@
 // reftrack serve [--listen HOST:PORT] [--threads N] [--max-upload-mb N] [--access-log FILE|-]
-//                [--web-root DIR] [--demo]
+//                [--web-root DIR | --api-only] [--demo]
 // the HTTP API (SPEC §6) and the web page until SIGTERM or Ctrl-C, which it answers by
 // finishing the requests in flight first.
 #include <fmt/format.h>
@@ -27,6 +27,7 @@ struct ServeOptions {
   std::string access_log = "-";
   std::string web_root;  // empty: web/ beside the executable, when it is there
   bool demo = false;
+  bool api_only = false;  // no web page, even when one is built
 };
 
 // The web page's files: --web-root, or else web/ beside this executable (where the
@@ -116,9 +117,11 @@ void Serve(Context& ctx, const ServeOptions& options) {
   api_options.max_upload_bytes = options.max_upload_mb << 20;
   api_options.writers = postgres ? 4 : 1;
   api_options.access_log = log;
-  auto web = LoadWebPage(options.web_root);
-  if (!web) return ReportError(ctx, web.error());
-  api_options.web = std::move(*web);
+  if (!options.api_only) {
+    auto web = LoadWebPage(options.web_root);
+    if (!web) return ReportError(ctx, web.error());
+    api_options.web = std::move(*web);
+  }
   bool page = api_options.web.has_value();
   auto api = http::Api::Create(std::move(api_options));
   if (!api) return ReportError(ctx, api.error());
@@ -161,6 +164,7 @@ void AddServeCommand(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   serve->add_option("--web-root", options->web_root,
                     "the built web page (default: web/ beside the reftrack executable)");
+  serve->add_flag("--api-only", options->api_only, "serve the HTTP API alone, not the web page");
   serve->add_flag("--demo", options->demo,
                   "add a campaign \"Demo\" with sample referrals in every status (once)");
   serve->callback([&ctx, options] { Serve(ctx, *options); });

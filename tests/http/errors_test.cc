@@ -142,7 +142,7 @@ TEST_P(Errors, UnknownReferralIs404) {
 TEST_P(Errors, UnknownRouteIs404) {
   EXPECT_TRUE(IsProblem(Get("/api/v1/nothing", read_key_), 404, "no route /api/v1/nothing"));
   EXPECT_TRUE(IsProblem(Get("/api/v2/referrals", read_key_), 404));
-  EXPECT_TRUE(IsProblem(Get("/", ""), 404));
+  EXPECT_TRUE(IsProblem(Get("/", ""), 404));  // --api-only: no page
   EXPECT_TRUE(IsProblem(Get("/api/v1/referrals/1/history", read_key_), 404));
   EXPECT_TRUE(IsProblem(Get("/api/v1/referrals//", read_key_), 404));
 }
@@ -279,7 +279,9 @@ INSTANTIATE_TEST_SUITE_P(Stores, Errors, ::testing::ValuesIn(StoreKinds()));
 // A server that takes uploads of 1 MiB at most.
 class SmallUploads : public HttpApiTest {
  protected:
-  std::vector<std::string> ServerArgs() const override { return {"--max-upload-mb", "1"}; }
+  std::vector<std::string> ServerArgs() const override {
+    return {"--api-only", "--max-upload-mb", "1"};
+  }
 };
 
 TEST_P(SmallUploads, UploadOverTheLimitIs413AndChangesNothing) {

@@ -77,8 +77,9 @@ class HttpApiTest : public ::testing::TestWithParam<std::string> {
   // Stops the server if the test has not: it must end gracefully.
   void TearDown() override;
 
-  // Extra arguments of `reftrack serve` for this fixture.
-  virtual std::vector<std::string> ServerArgs() const { return {}; }
+  // Extra arguments of `reftrack serve` for this fixture: by default the API alone,
+  // whether or not the web page is built beside the binary.
+  virtual std::vector<std::string> ServerArgs() const { return {"--api-only"}; }
 
   // A new API key made with the CLI: its JSON (id, name, scope, key...).
   nlohmann::json AddKeyWithCli(const std::string& name, const std::string& scope);
