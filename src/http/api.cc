@@ -299,6 +299,15 @@ bool IsCsvType(std::string_view content_type) {
   return type == "text/csv" || type == "text/plain";
 }
 
+// A CSV file to save, named `file_name`.
+Response CsvAttachment(std::string csv, std::string_view file_name) {
+  Response r;
+  r.content_type = "text/csv; charset=utf-8";
+  r.body = std::move(csv);
+  r.headers.emplace_back("Content-Disposition", fmt::format("attachment; filename=\"{}\"", file_name));
+  return r;
+}
+
 // /api/v1/session asked with an API key.
 std::unexpected<Error> NotASession() {
   return Fail(ErrorCode::kInvalidInput,
@@ -495,12 +504,7 @@ void Api::AddRoutes() {
          if (!*record) return Fail(ErrorCode::kNotFound, fmt::format("no import {}", *id));
          auto errors = engine.store().ImportErrors(*id);
          if (!errors) return std::unexpected(errors.error());
-         Response r;
-         r.content_type = "text/csv; charset=utf-8";
-         r.body = RowErrorsCsv(*errors);
-         r.headers.emplace_back("Content-Disposition",
-                                fmt::format("attachment; filename=\"import-{}-errors.csv\"", *id));
-         return r;
+         return CsvAttachment(RowErrorsCsv(*errors), fmt::format("import-{}-errors.csv", *id));
        });
 
   // --- rewards
@@ -520,11 +524,7 @@ void Api::AddRoutes() {
          if (!query) return std::unexpected(query.error());
          auto rewards = engine.Rewards(*query);
          if (!rewards) return std::unexpected(rewards.error());
-         Response r;
-         r.content_type = "text/csv; charset=utf-8";
-         r.body = PayoutCsv(*rewards);
-         r.headers.emplace_back("Content-Disposition", "attachment; filename=\"payouts.csv\"");
-         return r;
+         return CsvAttachment(PayoutCsv(*rewards), "payouts.csv");
        });
   Read(Method::kGet, "/api/v1/progress/{id}", Scope::kRead,
        [this](Engine&, const Request& request) -> Result<Response> {

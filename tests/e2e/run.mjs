@@ -8,7 +8,7 @@
 // screenshots go to E2E_ARTIFACTS.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync, readdirSync, accessSync, rmSync, constants } from 'node:fs';
+import { existsSync, readdirSync, accessSync, rmSync, constants } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,13 +18,10 @@ const fail = (message) => {
   process.exit(1);
 };
 
-const lock = path.join(here, 'package-lock.json');
-const installed = path.join(here, 'node_modules', '.package-lock.json');
-if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
-  console.log('e2e: npm ci (node_modules missing or older than package-lock.json)');
-  const npm = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: here, stdio: 'inherit' });
-  if (npm.status !== 0) fail('npm ci failed');
-}
+// npm ci when node_modules is missing or older than package-lock.json (the one script
+// the web build and the OpenAPI lint use too).
+const npmCi = spawnSync(path.join(here, '..', '..', 'scripts', 'npm-ci-if-stale.sh'), [here], { stdio: 'inherit' });
+if (npmCi.status !== 0) fail('npm ci failed');
 
 for (const name of ['REFTRACK', 'REFTRACK_WEB_ROOT']) {
   if (!process.env[name]) fail(`set ${name}`);

@@ -15,6 +15,7 @@ import { QualifyPage } from './pages/Qualify';
 import { CampaignsPage } from './pages/Campaigns';
 import { RewardsPage } from './pages/Rewards';
 import { NotFoundPage } from './pages/NotFound';
+import { BrandMark } from './components/BrandMark';
 
 const NAV = [
   { href: '/', label: 'Dashboard' },
@@ -53,10 +54,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
       <header class="topbar">
         <div class="topbar-inner">
           <Link href="/" class="brand" aria-label="reftrack home">
-            <svg viewBox="0 0 32 32" class="brand-mark" aria-hidden="true">
-              <rect width="32" height="32" rx="7" />
-              <path d="M9 22V10h7a4 4 0 0 1 0 8h-7m7 0 5 4" />
-            </svg>
+            <BrandMark />
             <span>reftrack</span>
           </Link>
           <nav class="nav" aria-label="Main">

@@ -3,6 +3,7 @@ import * as api from '../api';
 import { Alert } from '../components/Messages';
 import { useTitle } from '../hooks';
 import type { Session } from '../types';
+import { BrandMark } from '../components/BrandMark';
 
 export function SignInPage({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   useTitle('Sign in');
@@ -29,10 +30,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (s: Session) => void })
     <main class="signin">
       <div class="signin-card">
         <div class="signin-brand">
-          <svg viewBox="0 0 32 32" class="brand-mark" aria-hidden="true">
-            <rect width="32" height="32" rx="7" />
-            <path d="M9 22V10h7a4 4 0 0 1 0 8h-7m7 0 5 4" />
-          </svg>
+          <BrandMark />
           <span>reftrack</span>
         </div>
         <h1>Sign in</h1>
