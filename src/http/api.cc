@@ -17,6 +17,7 @@
 #include "engine/bulk_update.h"
 #include "engine/json.h"
 #include "engine/qualify_upload.h"
+#include "http/request_body.h"
 #include "http/web_session.h"
 
 namespace reftrack::http {
@@ -116,73 +117,6 @@ Response JsonOf(int status, const json& value) {
   return Json(status, value.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-Result<int64_t> ParseId(std::string_view text, std::string_view what) {
-  int64_t id = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
-    return Fail(ErrorCode::kNotFound, fmt::format("\"{}\" is not {} id", text, what));
-  }
-  return id;
-}
-
-// The request's body as a JSON object.
-Result<json> BodyObject(const Request& request) {
-  json body = json::parse(request.body, nullptr, false);
-  if (body.is_discarded()) {
-    return Fail(ErrorCode::kInvalidInput, "the body is not valid JSON");
-  }
-  if (!body.is_object()) return Fail(ErrorCode::kInvalidInput, "the body must be a JSON object");
-  return body;
-}
-
-// Field `name` of `object` as a string: "" when absent or null; an error when it is
-// not a string.
-Result<std::string> StringField(const json& object, std::string_view name, bool required = false) {
-  auto it = object.find(name);
-  if (it == object.end() || it->is_null()) {
-    if (required) return Fail(ErrorCode::kInvalidInput, fmt::format("\"{}\" is required", name));
-    return std::string();
-  }
-  if (!it->is_string()) {
-    return Fail(ErrorCode::kInvalidInput, fmt::format("\"{}\" must be a string", name));
-  }
-  return it->get<std::string>();
-}
-
-// Copies the string fields `fields` names from `object` into their targets; those in
-// `required` must be there.
-Result<void> CopyFields(const json& object,
-                        std::span<const std::pair<const char*, std::string*>> fields,
-                        std::initializer_list<std::string_view> required) {
-  for (auto [name, target] : fields) {
-    bool needed = std::ranges::find(required, std::string_view(name)) != required.end();
-    auto value = StringField(object, name, needed);
-    if (!value) return std::unexpected(value.error());
-    *target = std::move(*value);
-  }
-  return {};
-}
-
-Result<Status> StatusField(const json& object) {
-  auto text = StringField(object, "status", true);
-  if (!text) return std::unexpected(text.error());
-  auto status = ParseStatus(*text);
-  if (!status) {
-    return Fail(ErrorCode::kInvalidInput,
-                fmt::format("\"{}\" is not a status: use pending, qualified, approved or denied",
-                            *text));
-  }
-  return *status;
-}
-
-// The note, when the body has one.
-Result<std::optional<std::string>> NoteField(const json& object) {
-  if (!object.contains("note") || object["note"].is_null()) return std::optional<std::string>();
-  auto note = StringField(object, "note");
-  if (!note) return std::unexpected(note.error());
-  return std::optional<std::string>(std::move(*note));
-}
-
 // A change over HTTP: by an API key (source api, actor api:NAME), or by a person in
 // the web page (source manual, as from the command line; actor web:EMAIL).
 // Which rewards ?campaign=&member=&referral=&state= asks for.
@@ -219,53 +153,6 @@ ChangeContext ApiContext(const Request& request) {
     context.actor = "api:" + (request.caller ? request.caller->name : std::string("?"));
   }
   return context;
-}
-
-// The referral a body's "key" names: {"id": 7}, {"external_id": "X"[, "campaign": "C"]}
-// or {"email": "e", "campaign": "C"}.
-Result<ReferralKey> KeyField(const json& body) {
-  auto it = body.find("key");
-  if (it == body.end() || !it->is_object()) {
-    return Fail(ErrorCode::kInvalidInput,
-                "\"key\" is required: {\"id\": 7}, {\"external_id\": \"X\"} or "
-                "{\"email\": \"e\", \"campaign\": \"C\"}");
-  }
-  const json& key = *it;
-  ReferralKey out;
-  auto campaign = StringField(key, "campaign");
-  if (!campaign) return std::unexpected(campaign.error());
-  out.campaign = *campaign;
-  int forms = key.contains("id") + key.contains("external_id") + key.contains("email");
-  if (forms != 1) {
-    return Fail(ErrorCode::kInvalidInput,
-                "\"key\" must have exactly one of \"id\", \"external_id\" and \"email\"");
-  }
-  if (key.contains("id")) {
-    const json& id = key["id"];
-    if (id.is_number_integer() && id.get<int64_t>() > 0) {
-      out.kind = ReferralKey::Kind::kId;
-      out.id = id.get<int64_t>();
-      return out;
-    }
-    if (id.is_string()) {
-      auto parsed = ParseId(id.get<std::string>(), "a referral");
-      if (!parsed) return Fail(ErrorCode::kInvalidInput, parsed.error().message);
-      out.kind = ReferralKey::Kind::kId;
-      out.id = *parsed;
-      return out;
-    }
-    return Fail(ErrorCode::kInvalidInput, "\"key.id\" must be a positive integer");
-  }
-  bool external = key.contains("external_id");
-  auto value = StringField(key, external ? "external_id" : "email", true);
-  if (!value) return Fail(ErrorCode::kInvalidInput, "key." + value.error().message);
-  out.kind = external ? ReferralKey::Kind::kExternalId : ReferralKey::Kind::kEmail;
-  out.value = *value;
-  if (!external && Trim(out.campaign).empty()) {
-    return Fail(ErrorCode::kInvalidInput,
-                "a key by email needs \"campaign\": one email may be referred in several");
-  }
-  return out;
 }
 
 // A query parameter that says yes or no.
@@ -435,7 +322,7 @@ void Api::AddRoutes() {
        });
   Write(Method::kPost, "/api/v1/referrals", Scope::kWrite,
         [](Engine& engine, const Request& request) -> Result<Response> {
-          auto body = BodyObject(request);
+          auto body = BodyObject(request.body);
           if (!body) return std::unexpected(body.error());
           ReferralInput input;
           std::pair<const char*, std::string*> fields[] = {
@@ -459,7 +346,7 @@ void Api::AddRoutes() {
         [](Engine& engine, const Request& request) -> Result<Response> {
           auto id = ParseId(request.params[0], "a referral");
           if (!id) return std::unexpected(id.error());
-          auto body = BodyObject(request);
+          auto body = BodyObject(request.body);
           if (!body) return std::unexpected(body.error());
           auto status = StatusField(*body);
           if (!status) return std::unexpected(status.error());
@@ -471,7 +358,7 @@ void Api::AddRoutes() {
         });
   Write(Method::kPost, "/api/v1/referrals/update", Scope::kWrite,
         [](Engine& engine, const Request& request) -> Result<Response> {
-          auto body = BodyObject(request);
+          auto body = BodyObject(request.body);
           if (!body) return std::unexpected(body.error());
           auto key = KeyField(*body);
           if (!key) return std::unexpected(key.error());
@@ -552,7 +439,7 @@ void Api::AddRoutes() {
        });
   Write(Method::kPost, "/api/v1/campaigns", Scope::kAdmin,
         [](Engine& engine, const Request& request) -> Result<Response> {
-          auto body = BodyObject(request);
+          auto body = BodyObject(request.body);
           if (!body) return std::unexpected(body.error());
           auto name = StringField(*body, "name", true);
           if (!name) return std::unexpected(name.error());
@@ -572,7 +459,7 @@ void Api::AddRoutes() {
        });
   Write(Method::kPost, "/api/v1/campaigns/{id}/reward-rules", Scope::kAdmin,
         [](Engine& engine, const Request& request) -> Result<Response> {
-          auto body = BodyObject(request);
+          auto body = BodyObject(request.body);
           if (!body) return std::unexpected(body.error());
           auto campaign = CampaignParam(engine, request.params[0]);
           if (!campaign) return std::unexpected(campaign.error());
@@ -609,7 +496,7 @@ void Api::AddRoutes() {
        });
   Write(Method::kPost, "/api/v1/keys", Scope::kAdmin,
         [](Engine& engine, const Request& request) -> Result<Response> {
-          auto body = BodyObject(request);
+          auto body = BodyObject(request.body);
           if (!body) return std::unexpected(body.error());
           auto name = StringField(*body, "name", true);
           if (!name) return std::unexpected(name.error());
@@ -637,7 +524,7 @@ void Api::AddSessionRoutes() {
   router_.Add(Route{
       Method::kPost, "/api/v1/session", std::nullopt, BodyKind::kSmall,
       [this](Request& request, Respond respond) {
-        auto body = BodyObject(request);
+        auto body = BodyObject(request.body);
         if (!body) return respond(ProblemFor(body.error()));
         std::string email, password;
         std::pair<const char*, std::string*> fields[] = {{"email", &email},
