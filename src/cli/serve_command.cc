@@ -1,5 +1,6 @@
 // reftrack serve [--listen HOST:PORT] [--threads N] [--max-upload-mb N] [--access-log FILE|-]
 //                [--web-root DIR | --api-only] [--demo]
+//                [--header-timeout-s N] [--body-timeout-s N]
 // the HTTP API (SPEC §6) and the web page until SIGTERM or Ctrl-C, which it answers by
 // finishing the requests in flight first.
 #include <fmt/format.h>
@@ -28,6 +29,8 @@ struct ServeOptions {
   std::string web_root;  // empty: web/ beside the executable, when it is there
   bool demo = false;
   bool api_only = false;  // no web page, even when one is built
+  int header_timeout_s = 30;
+  int body_timeout_s = 60;
 };
 
 // The web page's files: --web-root, or else web/ beside this executable (where the
@@ -135,6 +138,8 @@ void Serve(Context& ctx, const ServeOptions& options) {
   server_options.threads = options.threads > 0
                                ? options.threads
                                : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+  server_options.header_timeout_s = options.header_timeout_s;
+  server_options.body_timeout_s = options.body_timeout_s;
   http::Server server(**api, server_options);
   auto bound = server.Listen();
   if (!bound) return ReportError(ctx, bound.error());
@@ -165,6 +170,14 @@ void AddServeCommand(CLI::App& app, Context& ctx) {
   serve->add_option("--web-root", options->web_root,
                     "the built web page (default: web/ beside the reftrack executable)");
   serve->add_flag("--api-only", options->api_only, "serve the HTTP API alone, not the web page");
+  serve->add_option("--header-timeout-s", options->header_timeout_s,
+                    "seconds to receive a request's header, and to wait idle for the next one")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  serve->add_option("--body-timeout-s", options->body_timeout_s,
+                    "seconds a request's body may go without a byte arriving")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
   serve->add_flag("--demo", options->demo,
                   "add a campaign \"Demo\" with sample referrals in every status (once)");
   serve->callback([&ctx, options] { Serve(ctx, *options); });

@@ -50,6 +50,8 @@ std::string_view Title(int status) {
       return "Content Too Large";
     case 415:
       return "Unsupported Media Type";
+    case 431:
+      return "Request Header Fields Too Large";
     case 503:
       return "Service Unavailable";
     default:

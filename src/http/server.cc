@@ -114,6 +114,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return Close();
     }
     const auto& head = header_parser_->get();
+    // A Transfer-Encoding whose last coding is not chunked leaves the body's length
+    // unknown (RFC 9112 §6.3): Beast would read no body, and take the body's bytes for
+    // the next request, one a proxy in front never saw.
+    if (head.find(bhttp::field::transfer_encoding) != head.end() && !header_parser_->chunked()) {
+      return SendEarly(Problem(400, "the Transfer-Encoding must end with chunked"));
+    }
+    // With two, which key a proxy in front checked and which one this server would
+    // take may differ.
+    if (head.count(bhttp::field::authorization) > 1) {
+      return SendEarly(Problem(400, "the request has more than one Authorization header"));
+    }
     request_.method = ToMethod(head.method());
     request_.target = std::string(head.target());
     request_.received = std::chrono::steady_clock::now();

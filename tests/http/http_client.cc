@@ -185,7 +185,10 @@ std::string RawConnection::ReadUntil(std::string_view until, std::chrono::millis
     if (poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
     char buffer[4096];
     ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
-    if (n <= 0) break;
+    if (n <= 0) {
+      peer_closed_ = true;
+      break;
+    }
     out.append(buffer, static_cast<size_t>(n));
   }
   return out;

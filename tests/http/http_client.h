@@ -71,9 +71,12 @@ class RawConnection {
   bool Write(std::string_view bytes);
   // What arrives until `until` is in it, the peer closes, or `timeout` passes.
   std::string ReadUntil(std::string_view until, std::chrono::milliseconds timeout);
+  // Whether a read found the connection closed (or reset) by the peer.
+  bool peer_closed() const { return peer_closed_; }
 
  private:
   int fd_ = -1;
+  bool peer_closed_ = false;
 };
 
 }  // namespace reftrack::testing
