@@ -4,7 +4,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test bench serve clean
+.PHONY: all deps build test test-sanitize fuzz bench serve clean
 
 all: build
 
@@ -19,6 +19,21 @@ build: deps
 test: build
 	@./scripts/with-postgres.sh sh -c 'cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)'
 
+# The whole suite again with AddressSanitizer + UndefinedBehaviorSanitizer, in its own
+# build folder (.ci/run runs it after `make test`).
+SANITIZE_DIR ?= build-sanitize
+SANITIZERS = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
+             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+test-sanitize: deps
+	@cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DREFTRACK_SANITIZE=ON >/dev/null
+	@cmake --build $(SANITIZE_DIR) -j $(JOBS)
+	@$(SANITIZERS) ./scripts/with-postgres.sh sh -c 'cd $(SANITIZE_DIR) && ctest --output-on-failure -j $(JOBS)'
+
+# libFuzzer (clang-16) on each fuzz target for FUZZ_SECONDS (fuzz/, build-fuzz/).
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	@./scripts/fuzz.sh $(FUZZ_SECONDS)
+
 bench: build
 	@./bench/run.sh $(BUILD_DIR)
 
@@ -30,4 +45,4 @@ serve: build
 	@exec $(BUILD_DIR)/reftrack --db $(DB) serve --listen $(LISTEN)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)

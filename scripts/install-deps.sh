@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   time wrk curl
   chromium fonts-dejavu-core
+  clang-16 libclang-rt-16-dev
 )
 
 missing=()
