@@ -175,9 +175,10 @@ class Security : public HttpApiTest {
       op.target += query;
     }
     if (spec.contains("requestBody")) {
-      const auto& [type, media] = *spec["requestBody"]["content"].items().begin();
-      op.content_type = type;  // the first the document lists
-      json example = ExampleOf(media);
+      const json& content = spec["requestBody"]["content"];
+      auto first = content.begin();  // the first type the document lists
+      op.content_type = first.key();
+      json example = ExampleOf(first.value());
       op.body = example.is_string() ? example.get<std::string>() : example.dump();
     }
     return op;
