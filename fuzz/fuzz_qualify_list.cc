@@ -96,9 +96,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }  // rolled back
 
-  auto counts = engine.CountReferrals("");
-  FUZZ_CHECK(counts && counts->all.by_status == fuzz::SeededCounts().by_status &&
-                 counts->all.ever_qualified == fuzz::SeededCounts().ever_qualified,
-             "the seeded store changed");
+  fuzz::CheckSeededStoreUnchanged(engine);
   return 0;
 }

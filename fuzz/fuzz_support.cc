@@ -67,4 +67,11 @@ Store& SeededStore() { return *Instance().store; }
 Engine& SeededEngine() { return *Instance().engine; }
 StatusCounts SeededCounts() { return Instance().counts; }
 
+void CheckSeededStoreUnchanged(Engine& engine) {
+  auto counts = engine.CountReferrals("");
+  FUZZ_CHECK(counts && counts->all.by_status == SeededCounts().by_status &&
+                 counts->all.ever_qualified == SeededCounts().ever_qualified,
+             "the seeded store changed");
+}
+
 }  // namespace reftrack::fuzz

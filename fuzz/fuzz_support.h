@@ -37,4 +37,8 @@ Engine& SeededEngine();
 // The counts by status of the seeded store, to check it is left unchanged.
 StatusCounts SeededCounts();
 
+// Stops the run when the seeded store's counts differ from SeededCounts(): what an
+// input did must have been rolled back.
+void CheckSeededStoreUnchanged(Engine& engine);
+
 }  // namespace reftrack::fuzz
