@@ -30,16 +30,9 @@ Result<json> Handle(Engine& engine, int route, int64_t id, std::string_view text
   ChangeContext context{.source = ChangeSource::kApi, .actor = "api:fuzz"};
   switch (route) {
     case 0: {  // POST /api/v1/referrals
-      ReferralInput input;
-      std::pair<const char*, std::string*> fields[] = {
-          {"campaign", &input.campaign},       {"email", &input.email},
-          {"name", &input.name},               {"external_id", &input.external_id},
-          {"referral_code", &input.referral_code}, {"coupon_code", &input.coupon_code},
-          {"referrer_email", &input.referrer_email}};
-      if (auto ok = CopyFields(*body, fields, {"campaign", "email"}); !ok) {
-        return std::unexpected(ok.error());
-      }
-      auto referral = engine.AddReferral(input);
+      auto input = ReferralBody(*body);
+      if (!input) return std::unexpected(input.error());
+      auto referral = engine.AddReferral(*input);
       if (!referral) return std::unexpected(referral.error());
       return ToJson(*referral);
     }
@@ -72,17 +65,10 @@ Result<json> Handle(Engine& engine, int route, int64_t id, std::string_view text
       return ToJson(*campaign);
     }
     case 4: {  // POST /api/v1/campaigns/{id}/reward-rules
-      RewardRuleInput input;
-      input.campaign = "Spring";
-      std::pair<const char*, std::string*> fields[] = {{"on", &input.on},
-                                                       {"to", &input.to},
-                                                       {"amount", &input.amount},
-                                                       {"currency", &input.currency},
-                                                       {"description", &input.description}};
-      if (auto ok = CopyFields(*body, fields, {"on", "to"}); !ok) {
-        return std::unexpected(ok.error());
-      }
-      auto rule = engine.AddRewardRule(input);
+      auto input = RewardRuleBody(*body);
+      if (!input) return std::unexpected(input.error());
+      input->campaign = "Spring";
+      auto rule = engine.AddRewardRule(*input);
       if (!rule) return std::unexpected(rule.error());
       return ToJson(*rule);
     }
@@ -98,13 +84,9 @@ Result<json> Handle(Engine& engine, int route, int64_t id, std::string_view text
       return out;
     }
     default: {  // POST /api/v1/session: the password check itself takes 0.1 s
-      std::string email, password;
-      std::pair<const char*, std::string*> fields[] = {{"email", &email},
-                                                       {"password", &password}};
-      if (auto ok = CopyFields(*body, fields, {"email", "password"}); !ok) {
-        return std::unexpected(ok.error());
-      }
-      return json{{"email", email}};
+      auto credentials = SignInBody(*body);
+      if (!credentials) return std::unexpected(credentials.error());
+      return json{{"email", credentials->email}};
     }
   }
 }

@@ -324,19 +324,9 @@ void Api::AddRoutes() {
         [](Engine& engine, const Request& request) -> Result<Response> {
           auto body = BodyObject(request.body);
           if (!body) return std::unexpected(body.error());
-          ReferralInput input;
-          std::pair<const char*, std::string*> fields[] = {
-              {"campaign", &input.campaign},
-              {"email", &input.email},
-              {"name", &input.name},
-              {"external_id", &input.external_id},
-              {"referral_code", &input.referral_code},
-              {"coupon_code", &input.coupon_code},
-              {"referrer_email", &input.referrer_email}};
-          if (auto ok = CopyFields(*body, fields, {"campaign", "email"}); !ok) {
-            return std::unexpected(ok.error());
-          }
-          auto referral = engine.AddReferral(input);
+          auto input = ReferralBody(*body);
+          if (!input) return std::unexpected(input.error());
+          auto referral = engine.AddReferral(*input);
           if (!referral) return std::unexpected(referral.error());
           Response r = JsonOf(201, ToJson(*referral));
           r.headers.emplace_back("Location", fmt::format("/api/v1/referrals/{}", referral->id));
@@ -463,17 +453,10 @@ void Api::AddRoutes() {
           if (!body) return std::unexpected(body.error());
           auto campaign = CampaignParam(engine, request.params[0]);
           if (!campaign) return std::unexpected(campaign.error());
-          RewardRuleInput input;
-          input.campaign = campaign->name;
-          std::pair<const char*, std::string*> fields[] = {{"on", &input.on},
-                                                           {"to", &input.to},
-                                                           {"amount", &input.amount},
-                                                           {"currency", &input.currency},
-                                                           {"description", &input.description}};
-          if (auto ok = CopyFields(*body, fields, {"on", "to"}); !ok) {
-            return std::unexpected(ok.error());
-          }
-          auto rule = engine.AddRewardRule(input);
+          auto input = RewardRuleBody(*body);
+          if (!input) return std::unexpected(input.error());
+          input->campaign = campaign->name;
+          auto rule = engine.AddRewardRule(*input);
           if (!rule) return std::unexpected(rule.error());
           return JsonOf(201, ToJson(*rule));
         });
@@ -526,16 +509,13 @@ void Api::AddSessionRoutes() {
       [this](Request& request, Respond respond) {
         auto body = BodyObject(request.body);
         if (!body) return respond(ProblemFor(body.error()));
-        std::string email, password;
-        std::pair<const char*, std::string*> fields[] = {{"email", &email},
-                                                         {"password", &password}};
-        if (auto ok = CopyFields(*body, fields, {"email", "password"}); !ok) {
-          return respond(ProblemFor(ok.error()));
-        }
-        previews_->Post([this, email, password, respond = std::move(respond)]() mutable {
+        auto credentials = SignInBody(*body);
+        if (!credentials) return respond(ProblemFor(credentials.error()));
+        previews_->Post([this, credentials = std::move(*credentials),
+                         respond = std::move(respond)]() mutable {
           auto lease = readers_.Acquire();
           if (!lease) return respond(ProblemFor(lease.error()));
-          auto user = lease->engine().CheckPassword(email, password);
+          auto user = lease->engine().CheckPassword(credentials.email, credentials.password);
           if (!user) return respond(ProblemFor(user.error()));
           writer_->Submit(
               [user = std::move(*user)](Engine& engine) -> Result<Response> {

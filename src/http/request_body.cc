@@ -117,4 +117,40 @@ Result<ReferralKey> KeyField(const json& body) {
   return out;
 }
 
+Result<ReferralInput> ReferralBody(const json& body) {
+  ReferralInput input;
+  std::pair<const char*, std::string*> fields[] = {{"campaign", &input.campaign},
+                                                   {"email", &input.email},
+                                                   {"name", &input.name},
+                                                   {"external_id", &input.external_id},
+                                                   {"referral_code", &input.referral_code},
+                                                   {"coupon_code", &input.coupon_code},
+                                                   {"referrer_email", &input.referrer_email}};
+  if (auto ok = CopyFields(body, fields, {"campaign", "email"}); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return input;
+}
+
+Result<RewardRuleInput> RewardRuleBody(const json& body) {
+  RewardRuleInput input;
+  std::pair<const char*, std::string*> fields[] = {{"on", &input.on},
+                                                   {"to", &input.to},
+                                                   {"amount", &input.amount},
+                                                   {"currency", &input.currency},
+                                                   {"description", &input.description}};
+  if (auto ok = CopyFields(body, fields, {"on", "to"}); !ok) return std::unexpected(ok.error());
+  return input;
+}
+
+Result<Credentials> SignInBody(const json& body) {
+  Credentials credentials;
+  std::pair<const char*, std::string*> fields[] = {{"email", &credentials.email},
+                                                   {"password", &credentials.password}};
+  if (auto ok = CopyFields(body, fields, {"email", "password"}); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return credentials;
+}
+
 }  // namespace reftrack::http

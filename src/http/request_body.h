@@ -44,4 +44,14 @@ Result<std::optional<std::string>> NoteField(const nlohmann::json& object);
 // or {"email": "e", "campaign": "C"}.
 Result<ReferralKey> KeyField(const nlohmann::json& body);
 
+// The bodies of POST /api/v1/referrals, of POST /api/v1/campaigns/{id}/reward-rules
+// (its campaign comes from the path: left empty here) and of POST /api/v1/session.
+Result<ReferralInput> ReferralBody(const nlohmann::json& body);
+Result<RewardRuleInput> RewardRuleBody(const nlohmann::json& body);
+struct Credentials {
+  std::string email;
+  std::string password;
+};
+Result<Credentials> SignInBody(const nlohmann::json& body);
+
 }  // namespace reftrack::http
