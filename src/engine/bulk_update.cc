@@ -2,11 +2,12 @@
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/inlined_vector.h>
-#include <absl/container/node_hash_map.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
+#include <memory_resource>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -36,23 +37,69 @@ struct UpdateRow {
   std::optional<std::string> note;
 };
 
-// In a preview, what an earlier row made of a referral's status, which the store does
-// not hold, packed in a byte: a million changed referrals cost a few tens of MB. The
-// plan needs no more: a row's outcome depends on the status and on whether the
-// referral was ever qualified, not on the timestamps. (An import writes each chunk
-// before reading the next, so there the store holds it and nothing is kept.)
-struct Touched {
-  explicit Touched(const Referral& r)
-      : bits(static_cast<uint8_t>(static_cast<int>(r.status) | (r.ever_qualified() ? 4 : 0))) {}
-  Status status() const { return static_cast<Status>(bits & 3); }
-  bool ever_qualified() const { return (bits & 4) != 0; }
-  uint8_t bits;
+// What earlier rows made of a referral's status, which the store does not hold (a
+// preview writes nothing; an import writes the statuses at the end), packed in a
+// byte: a million changed referrals cost a few tens of MB. The plan needs no more: a
+// row's outcome depends on the status and on whether the referral was ever
+// qualified, not on the timestamps. The statuses entered on the way are what the
+// import's write sets the timestamps from (every change of an import is at one time).
+class Touched {
+ public:
+  Status status() const { return static_cast<Status>(bits_ & 3); }
+  bool ever_qualified() const { return (bits_ & kEverQualified) != 0; }
+
+  // `after` has just entered its status.
+  void Entered(const Referral& after) {
+    bits_ = static_cast<uint8_t>((bits_ & ~3) | static_cast<int>(after.status));
+    if (after.ever_qualified()) bits_ |= kEverQualified;
+    switch (after.status) {
+      case Status::kQualified:
+        bits_ |= kEnteredQualified;
+        break;
+      case Status::kApproved:
+        bits_ |= kEnteredQualified | kEnteredApproved;
+        break;
+      case Status::kDenied:
+        bits_ |= kEnteredDenied;
+        break;
+      case Status::kPending:
+        break;
+    }
+  }
+
+  StatusWrite Write(int64_t id) const {
+    return {id, status(), (bits_ & kEnteredQualified) != 0, (bits_ & kEnteredApproved) != 0,
+            (bits_ & kEnteredDenied) != 0};
+  }
+
+ private:
+  static constexpr uint8_t kEverQualified = 4, kEnteredQualified = 8, kEnteredApproved = 16,
+                           kEnteredDenied = 32;
+  uint8_t bits_ = 0;
 };
 
+// One status change an import will write, with what its history row and the rewards
+// it issues need.
+struct Step {
+  int64_t referral_id;
+  int64_t referrer_id;  // 0: none
+  int32_t campaign_id;  // campaigns are few, their ids small
+  Status from, to;
+  bool was_ever_qualified;
+};
+
+// Referrals whose status changes an import writes per statement batch, with their
+// history rows and rewards.
+constexpr size_t kWriteBatch = 10'000;
+
 class BulkUpdatePlan {
+  // Referral ids by an email or external id.
+  using IdsByValue = absl::flat_hash_map<std::string_view, absl::InlinedVector<int64_t, 1>>;
+
  public:
-  // With `import_id`, valid rows are written (inside the caller's transaction) as
-  // each chunk is planned; without, nothing is written.
+  // With `import_id`, valid rows are written inside the caller's transaction: field
+  // changes as each chunk is planned, in file order; status changes, their history
+  // and rewards at the end, in referral order. Without, nothing is written.
   BulkUpdatePlan(Engine& engine, const CsvHeader& header, ImportReport& report,
                  std::optional<int64_t> import_id, std::string actor)
       : store_(engine.store()),
@@ -96,6 +143,7 @@ class BulkUpdatePlan {
 
   Result<void> Finish() {
     if (auto ok = PlanChunk(); !ok) return ok;
+    if (auto ok = WriteStatusChanges(); !ok) return ok;
     for (Status from : kAllStatuses) {
       for (Status to : kAllStatuses) {
         if (int64_t n = transitions_[static_cast<int>(from)][static_cast<int>(to)]; n > 0) {
@@ -179,36 +227,59 @@ class BulkUpdatePlan {
     }
     chunk_rows_.clear();
     chunk_.clear();
+    read_.clear();
+    copies_.clear();
     by_email_.clear();
     by_external_id_.clear();
+    keys_.release();
     if (!import_id_) return {};
-    // The store now holds what the chunk's rows did, emails and external ids too.
+    // The store now holds the emails and external ids the chunk's rows gave. Field
+    // changes keep the file's order: one row may free an email that a later row gives
+    // another referral. (Their statuses are rewritten at the end, as all others.)
     moved_email_.clear();
     moved_external_id_.clear();
-    // Status changes of different referrals commute, so they go in id order (each
-    // referral's own steps keep theirs). Field changes do not: one row may free an
-    // email that a later row gives another referral, so those keep the file's order.
-    if (std::none_of(writes_.begin(), writes_.end(),
-                     [](const ReferralWrite& w) { return w.fields_changed; })) {
-      std::stable_sort(
-          writes_.begin(), writes_.end(),
-          [](const ReferralWrite& a, const ReferralWrite& b) { return a.after.id < b.after.id; });
-      std::stable_sort(history_.begin(), history_.end(),
-                       [](const StatusChange& a, const StatusChange& b) {
-                         return a.referral_id < b.referral_id;
-                       });
-    }
-    auto written = store_.WriteBulkChanges(writes_, history_);
-    writes_.clear();
-    history_.clear();
-    if (!written) return written;
-    // In referral order, as the rewards' unique key: its pages are written in one sweep.
-    std::stable_sort(rewards_.begin(), rewards_.end(), [](const Reward& a, const Reward& b) {
+    auto written = store_.WriteBulkChanges(field_writes_, {});
+    field_writes_.clear();
+    return written;
+  }
+
+  // In an import: every status change, in referral order (changes of different
+  // referrals commute; each referral's own steps keep the file's order), so the
+  // table, the history's index and the rewards' key are each written in one sweep.
+  Result<void> WriteStatusChanges() {
+    if (!import_id_) return {};
+    std::stable_sort(steps_.begin(), steps_.end(), [](const Step& a, const Step& b) {
       return a.referral_id < b.referral_id;
     });
-    auto issued = store_.InsertRewards(rewards_);
-    rewards_.clear();
-    return issued;
+    std::vector<StatusWrite> statuses;
+    std::vector<StatusChange> history;
+    std::vector<Reward> rewards;
+    for (size_t start = 0; start < steps_.size();) {
+      size_t end = std::min(start + kWriteBatch, steps_.size());
+      while (end < steps_.size() && steps_[end].referral_id == steps_[end - 1].referral_id) ++end;
+      statuses.clear();
+      history.clear();
+      rewards.clear();
+      for (size_t k = start; k < end; ++k) {
+        const Step& step = steps_[k];
+        history.push_back({step.referral_id, step.from, step.to, at_, ChangeSource::kImport,
+                           actor_, import_id_});
+        if (k + 1 == end || steps_[k + 1].referral_id != step.referral_id) {
+          statuses.push_back(touched_.at(step.referral_id).Write(step.referral_id));
+        }
+        if (auto rules = reward_rules_.find(step.campaign_id); rules != reward_rules_.end()) {
+          RewardsFor(rules->second, step.referral_id,
+                     step.referrer_id ? std::optional(step.referrer_id) : std::nullopt,
+                     EnteredStatuses(step.to, step.was_ever_qualified), at_, rewards);
+        }
+      }
+      if (auto ok = store_.WriteStatuses(statuses, at_); !ok) return ok;
+      if (auto ok = store_.WriteBulkChanges({}, history); !ok) return ok;
+      if (auto ok = store_.InsertRewards(rewards); !ok) return ok;
+      start = end;
+    }
+    steps_ = {};
+    return {};
   }
 
   Result<void> LookUpChunk() {
@@ -229,12 +300,18 @@ class BulkUpdatePlan {
     unique(ids);
     unique(emails_);
     unique(external_ids_);
+    // The referrals stay where the store put them (read_ never moves them); each is
+    // indexed by id, and by the email and external id it holds in the store when rows
+    // look referrals up by those.
     auto keep = [this](Result<std::vector<Referral>> found) -> Result<void> {
       if (!found) return std::unexpected(found.error());
-      for (Referral& r : *found) {
-        int64_t id = r.id;
-        auto [it, inserted] = chunk_.try_emplace(id, std::move(r));
-        if (inserted) WithEarlierRows(it->second);
+      for (Referral& r : read_.emplace_back(std::move(*found))) {
+        if (!chunk_.try_emplace(r.id, &r).second) continue;
+        if (!emails_.empty()) Index(by_email_, r.email, r.id);
+        if (!external_ids_.empty() && r.external_id) {
+          Index(by_external_id_, *r.external_id, r.id);
+        }
+        WithEarlierRows(r);
       }
       return {};
     };
@@ -243,18 +320,19 @@ class BulkUpdatePlan {
     if (auto ok = keep(store_.FindReferralsBy(LookupColumn::kExternalId, external_ids_)); !ok) {
       return ok;
     }
-    // Index the referrals read by the looked-up values they hold (views into emails_
-    // and external_ids_, which outlive the chunk's planning).
-    auto index = [](const std::vector<std::string>& values, std::string_view value, int64_t id,
-                    auto& by) {
-      auto it = std::lower_bound(values.begin(), values.end(), value);
-      if (it != values.end() && *it == value) by[std::string_view(*it)].push_back(id);
-    };
-    for (const auto& [id, r] : chunk_) {
-      index(emails_, r.email, id, by_email_);
-      if (r.external_id) index(external_ids_, *r.external_id, id, by_external_id_);
-    }
     return {};
+  }
+
+  // Files `id` under `value`, a copy of which the chunk's key arena keeps (the
+  // referral's own text changes as rows change it).
+  void Index(IdsByValue& by, std::string_view value, int64_t id) {
+    auto it = by.find(value);
+    if (it == by.end()) {
+      char* bytes = static_cast<char*>(keys_.allocate(std::max<size_t>(value.size(), 1), 1));
+      std::char_traits<char>::copy(bytes, value.data(), value.size());
+      it = by.try_emplace(std::string_view(bytes, value.size())).first;
+    }
+    it->second.push_back(id);
   }
 
   // Brings a referral read from the store up to what earlier rows made of it.
@@ -273,10 +351,12 @@ class BulkUpdatePlan {
   // (then no row of the chunk names it).
   Referral* Current(int64_t id) {
     auto it = chunk_.find(id);
-    if (it != chunk_.end()) return &it->second;
+    if (it != chunk_.end()) return it->second;
     auto e = edited_.find(id);
     if (e == edited_.end()) return nullptr;
-    return &chunk_.emplace(id, *e->second).first->second;
+    Referral* copy = &copies_.emplace_back(*e->second);
+    chunk_.emplace(id, copy);
+    return copy;
   }
 
   // Referrals whose email (or external id) is `value` now, in `campaign_id` or any.
@@ -485,28 +565,25 @@ class BulkUpdatePlan {
   }
 
   // Counts a row that changes `after`, remembers it for the rows below, and in an
-  // import queues its writes and the rewards its status change issues.
+  // import queues its writes.
   void Planned(Status from, bool was_ever_qualified, const Referral& after, bool status_changed,
                bool fields_changed) {
     ++report_.changed;
-    if (status_changed) ++transitions_[static_cast<int>(from)][static_cast<int>(after.status)];
-    if (import_id_) {
-      writes_.push_back({after, fields_changed});
-      if (status_changed) {
-        history_.push_back(
-            {after.id, from, after.status, at_, ChangeSource::kImport, actor_, import_id_});
-        if (auto rules = reward_rules_.find(after.campaign_id); rules != reward_rules_.end()) {
-          RewardsFor(rules->second, after.id, after.referrer_id,
-                     EnteredStatuses(after.status, was_ever_qualified), at_, rewards_);
-        }
+    if (status_changed) {
+      ++transitions_[static_cast<int>(from)][static_cast<int>(after.status)];
+      touched_[after.id].Entered(after);
+      if (import_id_) {
+        steps_.push_back({after.id, after.referrer_id.value_or(0),
+                          static_cast<int32_t>(after.campaign_id), from, after.status,
+                          was_ever_qualified});
       }
+    }
+    if (import_id_) {
+      if (fields_changed) field_writes_.push_back({after, true});
       return;
     }
-    auto e = edited_.find(after.id);
-    if (fields_changed || e != edited_.end()) {
+    if (fields_changed || edited_.contains(after.id)) {
       edited_[after.id] = std::make_unique<Referral>(after);
-    } else {
-      touched_.insert_or_assign(after.id, Touched(after));
     }
   }
 
@@ -524,11 +601,12 @@ class BulkUpdatePlan {
 
   int64_t transitions_[4][4] = {};
 
-  // In a preview, every referral a row has changed so far; the emails and external
-  // ids rows gave to referrals (which the store does not know in a preview, nor in an
-  // import until the chunk is written).
+  // Every referral whose status a row has changed so far; in a preview, every one a
+  // row has changed a field of, whole; the emails and external ids rows gave to
+  // referrals (which the store does not know in a preview, nor in an import until
+  // the chunk is written).
   absl::flat_hash_map<int64_t, Touched> touched_;
-  std::unordered_map<int64_t, std::unique_ptr<Referral>> edited_;  // whole, once a field changed
+  std::unordered_map<int64_t, std::unique_ptr<Referral>> edited_;
   std::unordered_map<std::string, std::vector<int64_t>> moved_email_;
   std::unordered_map<std::string, std::vector<int64_t>> moved_external_id_;
 
@@ -538,16 +616,17 @@ class BulkUpdatePlan {
   std::vector<UpdateRow> chunk_rows_;
   std::vector<std::string> emails_;
   std::vector<std::string> external_ids_;
-  absl::node_hash_map<int64_t, Referral> chunk_;
-  using IdsByValue = absl::flat_hash_map<std::string_view, absl::InlinedVector<int64_t, 1>>;
+  std::vector<std::vector<Referral>> read_;  // as the store returned them
+  std::deque<Referral> copies_;               // of referrals edited_ holds
+  absl::flat_hash_map<int64_t, Referral*> chunk_;
+  std::pmr::monotonic_buffer_resource keys_;  // by_email_'s and by_external_id_'s keys
   IdsByValue by_email_;
   IdsByValue by_external_id_;
   std::vector<int64_t> holding_;
 
-  // In an import: what the chunk's valid rows write, in row order.
-  std::vector<ReferralWrite> writes_;
-  std::vector<StatusChange> history_;
-  std::vector<Reward> rewards_;
+  // In an import: the chunk's field changes, in row order; every status change.
+  std::vector<ReferralWrite> field_writes_;
+  std::vector<Step> steps_;
   std::unordered_map<int64_t, std::vector<RewardRule>> reward_rules_;  // by campaign id
 };
 
@@ -621,7 +700,7 @@ Result<ImportReport> PreviewImport(Engine& engine, csv::Reader& reader,
 Result<ImportReport> ApplyImport(Engine& engine, csv::Reader& reader, const ImportSource& source,
                                  const ProgressFn& progress) {
   Store& store = engine.store();
-  auto tx = store.BeginWrite(Store::WriteMode::kBulk);
+  auto tx = store.BeginWrite(Store::WriteMode::kBulkInIdOrder);
   if (!tx) return std::unexpected(tx.error());
   ImportRecord record{0, "import", source.file_name, "", source.actor, engine.Now(), 0, "{}"};
   auto id = store.CreateImport(record);

@@ -218,11 +218,11 @@ Result<std::unique_ptr<Api>> Api::Create(ApiOptions options) {
   std::unique_ptr<Api> api(new Api(std::move(options)));
   std::vector<std::unique_ptr<Store>> stores;
   for (int i = 0; i < std::max(1, api->options_.writers); ++i) {
-    auto store = Store::Open(api->options_.db_url);
+    auto store = Store::Open(api->options_.db_url, Store::Use::kServer);
     if (!store) return std::unexpected(store.error());
     stores.push_back(std::move(*store));
   }
-  auto housekeeping = Store::Open(api->options_.db_url);
+  auto housekeeping = Store::Open(api->options_.db_url, Store::Use::kServer);
   if (!housekeeping) return std::unexpected(housekeeping.error());
   api->housekeeper_ = std::make_unique<Housekeeper>(std::move(*housekeeping), [a = api.get()] {
     if (a->options_.access_log == nullptr) return;

@@ -47,7 +47,7 @@ class EnginePool {
         return Lease(this, std::move(slot));
       }
     }
-    auto store = Store::Open(db_url_);
+    auto store = Store::Open(db_url_, Store::Use::kServer);
     if (!store) return std::unexpected(store.error());
     auto slot = std::make_unique<Slot>();
     slot->store = std::move(*store);

@@ -51,14 +51,14 @@ Error DuplicateMember(const NewMember& member, DuplicateOf what) {
                fmt::format("{} is already a member of this campaign", member.email)};
 }
 
-Result<std::unique_ptr<Store>> Store::Open(std::string_view url) {
+Result<std::unique_ptr<Store>> Store::Open(std::string_view url, Use use) {
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
     return PostgresStore::Open(std::string(url));
   }
   std::string_view path = url;
   if (path.starts_with("sqlite:")) path.remove_prefix(7);
   if (path.empty()) return Fail(ErrorCode::kInvalidInput, "empty database path");
-  return SqliteStore::Open(std::string(path));
+  return SqliteStore::Open(std::string(path), use == Use::kServer);
 }
 
 }  // namespace reftrack

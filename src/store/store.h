@@ -74,6 +74,19 @@ struct ReferralWrite {
   bool fields_changed = false;
 };
 
+// Where an import's status changes left one referral: its last status, and the
+// statuses it entered on the way. Every change of an import happens at one moment
+// (`at` of WriteStatuses), so the timestamps it sets are that moment, as
+// ApplyTransition sets them: qualified_at when the referral entered qualified or
+// approved and had none, approved_at and denied_at when it entered those.
+struct StatusWrite {
+  int64_t id = 0;
+  Status status = Status::kPending;
+  bool entered_qualified = false;  // qualified or approved
+  bool entered_approved = false;
+  bool entered_denied = false;
+};
+
 // Which rewards a listing returns; every field narrows it.
 struct RewardFilter {
   std::optional<int64_t> campaign_id;
@@ -104,9 +117,14 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Opens `url`: a file path, "sqlite:PATH", and (later) "postgresql://...".
+  // Who opens the store: a command that runs and ends (its memory should be its
+  // own), or the server, which keeps connections open for many concurrent readers
+  // (SQLite then maps the database file, shared by every connection).
+  enum class Use { kCommand, kServer };
+
+  // Opens `url`: a file path, "sqlite:PATH", or "postgresql://...".
   // Applies pending migrations before returning.
-  static Result<std::unique_ptr<Store>> Open(std::string_view url);
+  static Result<std::unique_ptr<Store>> Open(std::string_view url, Use use = Use::kCommand);
 
   // How a write transaction will be used.
   enum class WriteMode {
@@ -187,6 +205,10 @@ class Store {
   // `history` in order. What the rules allow was decided by the caller.
   virtual Result<void> WriteBulkChanges(std::span<const ReferralWrite> writes,
                                         std::span<const StatusChange> history) = 0;
+  // Inside a write transaction: sets each referral's status, its status_changed_at to
+  // `at`, and the timestamps its flags name (SQL only: nothing is read first). The
+  // ids are distinct; what the rules allow was decided by the caller.
+  virtual Result<void> WriteStatuses(std::span<const StatusWrite> writes, Micros at) = 0;
 
   // --- imports and uploads
   // Inside a write transaction: records `record` (its id is ignored) and returns its id.

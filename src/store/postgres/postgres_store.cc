@@ -185,6 +185,7 @@ Result<WriteTransaction> PostgresStore::BeginWrite(WriteMode mode) {
   if (auto ok = conn_->Exec("BEGIN"); !ok) return Failed(ok.error());
   in_transaction_ = true;
   bulk_status_ready_ = false;
+  bulk_flags_ready_ = false;
   WriteTransaction tx(this);
   if (mode != WriteMode::kNormal) {
     if (auto ok = conn_->Query("SELECT pg_advisory_xact_lock($1)", Params().Add(kBulkLockKey));
@@ -700,6 +701,58 @@ Result<void> PostgresStore::WriteStatusRun(std::span<const ReferralWrite> run) {
           " TRUNCATE bulk_status");
       !ok) {
     return Failed(ok.error());
+  }
+  return {};
+}
+
+// One COPY of the flags into a temporary table, then one UPDATE joining it: the
+// server sets the timestamps, so nothing is read first.
+Result<void> PostgresStore::WriteStatuses(std::span<const StatusWrite> writes, Micros at) {
+  if (writes.empty()) return {};
+  if (!bulk_flags_ready_) {
+    if (auto ok = conn_->Exec(
+            "CREATE TEMP TABLE IF NOT EXISTS bulk_flags (id BIGINT, status TEXT,"
+            " entered_qualified BOOLEAN, entered_approved BOOLEAN, entered_denied BOOLEAN)"
+            " ON COMMIT DROP; TRUNCATE bulk_flags");
+        !ok) {
+      return Failed(ok.error());
+    }
+    bulk_flags_ready_ = true;
+  }
+  std::string data;
+  data.reserve(writes.size() * 32);
+  auto flag = [&data](bool b) { data += b ? "t" : "f"; };
+  for (const StatusWrite& w : writes) {
+    data += std::to_string(w.id);
+    data += '\t';
+    data += StatusName(w.status);
+    data += '\t';
+    flag(w.entered_qualified);
+    data += '\t';
+    flag(w.entered_approved);
+    data += '\t';
+    flag(w.entered_denied);
+    data += '\n';
+  }
+  if (auto ok = conn_->Copy("COPY bulk_flags (id, status, entered_qualified, entered_approved,"
+                            " entered_denied) FROM STDIN",
+                            data);
+      !ok) {
+    return Failed(ok.error());
+  }
+  // The table is left empty for the next batch.
+  auto ok = conn_->Query(
+      "WITH m AS (SELECT $1::timestamptz AS at)"
+      " UPDATE referrals r SET status = f.status, status_changed_at = m.at,"
+      " qualified_at = CASE WHEN f.entered_qualified THEN coalesce(r.qualified_at, m.at)"
+      "                ELSE r.qualified_at END,"
+      " approved_at = CASE WHEN f.entered_approved THEN m.at ELSE r.approved_at END,"
+      " denied_at = CASE WHEN f.entered_denied THEN m.at ELSE r.denied_at END"
+      " FROM bulk_flags f, m WHERE r.id = f.id",
+      Params().Add(std::string_view(FormatTimestamp(at))));
+  if (!ok) return Failed(ok.error());
+  if (auto truncated = conn_->Exec("TRUNCATE bulk_flags"); !truncated) {
+    return Failed(truncated.error());
   }
   return {};
 }

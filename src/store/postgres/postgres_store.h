@@ -46,6 +46,7 @@ class PostgresStore final : public Store {
                                                 std::span<const std::string> values) override;
   Result<void> WriteBulkChanges(std::span<const ReferralWrite> writes,
                                 std::span<const StatusChange> history) override;
+  Result<void> WriteStatuses(std::span<const StatusWrite> writes, Micros at) override;
 
   Result<int64_t> CreateImport(const ImportRecord& record) override;
   Result<void> FinishImport(const ImportRecord& record, std::span<const RowError> errors) override;
@@ -102,6 +103,7 @@ class PostgresStore final : public Store {
   bool in_read_ = false;  // a read snapshot is open  // nested write transactions (savepoints) open inside it
   // Whether this transaction has created the temp table bulk_status (ON COMMIT DROP).
   bool bulk_status_ready_ = false;
+  bool bulk_flags_ready_ = false;  // WriteStatuses' temporary table
 };
 
 }  // namespace reftrack

@@ -139,22 +139,24 @@ bool IsUniqueViolation(int rc) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path) {
+Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path, bool map_file) {
   auto db = sqlite::Database::Open(path);
   if (!db) return std::unexpected(db.error());
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(*db)));
-  if (auto ok = store->Configure(); !ok) return std::unexpected(ok.error());
+  if (auto ok = store->Configure(map_file); !ok) return std::unexpected(ok.error());
   if (auto ok = store->Migrate(); !ok) return std::unexpected(ok.error());
   return std::unique_ptr<Store>(std::move(store));
 }
 
-Result<void> SqliteStore::Configure() {
+Result<void> SqliteStore::Configure(bool map_file) {
   sqlite3_busy_timeout(db_->handle(), kBusyTimeoutMs);
   // synchronous=FULL: a commit is on disk before it is reported, even across a power cut.
   // page_size takes effect only on a new database (before its first page is written,
   // so before WAL mode): 16 KiB pages make a bulk write a quarter as many reads and
-  // writes as the default 4 KiB. mmap_size: reads map the file instead of copying each
-  // page with a system call, and every connection shares the operating system's cache.
+  // writes as the default 4 KiB. mmap_size (the server only): reads map the file
+  // instead of copying each page with a system call, and every connection shares the
+  // operating system's cache. A command does not map it: the pages it maps would
+  // count as its own memory (a bulk import would touch most of the file).
   if (auto ok = db_->Exec(
           "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
           " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;");
@@ -162,7 +164,7 @@ Result<void> SqliteStore::Configure() {
     return ok;
   }
   // Not fatal: without the map, reads copy pages as before.
-  (void)db_->Exec("PRAGMA mmap_size = 4294967296");
+  if (map_file) (void)db_->Exec("PRAGMA mmap_size = 4294967296");
   return SetCacheKiB(kCacheKiB);
 }
 
@@ -587,6 +589,29 @@ Result<void> SqliteStore::WriteBulkChanges(std::span<const ReferralWrite> writes
   }
   for (const StatusChange& c : history) {
     if (auto ok = AppendHistory(c); !ok) return ok;
+  }
+  return {};
+}
+
+// One statement per referral, in the caller's order (id order sweeps the table's
+// pages once); a flag keeps or sets each timestamp, so nothing is read first.
+Result<void> SqliteStore::WriteStatuses(std::span<const StatusWrite> writes, Micros at) {
+  auto update = Cached(
+      "UPDATE referrals SET status = ?1, status_changed_at = ?2,"
+      " qualified_at = CASE WHEN ?3 THEN coalesce(qualified_at, ?2) ELSE qualified_at END,"
+      " approved_at = CASE WHEN ?4 THEN ?2 ELSE approved_at END,"
+      " denied_at = CASE WHEN ?5 THEN ?2 ELSE denied_at END WHERE id = ?6");
+  if (!update) return std::unexpected(update.error());
+  Statement& u = **update;
+  const std::string moment = FormatTimestamp(at);
+  for (const StatusWrite& w : writes) {
+    u.Bind(1, StatusName(w.status));
+    u.BindStatic(2, moment);
+    u.Bind(3, static_cast<int64_t>(w.entered_qualified));
+    u.Bind(4, static_cast<int64_t>(w.entered_approved));
+    u.Bind(5, static_cast<int64_t>(w.entered_denied));
+    u.Bind(6, w.id);
+    if (auto ok = u.Run(); !ok) return ok;
   }
   return {};
 }

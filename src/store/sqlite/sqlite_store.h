@@ -14,7 +14,8 @@ namespace reftrack {
 
 class SqliteStore final : public Store {
  public:
-  static Result<std::unique_ptr<Store>> Open(const std::string& path);
+  // `map_file`: reads map the database file (the server's many readers share it).
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, bool map_file = false);
 
   Result<WriteTransaction> BeginWrite(WriteMode mode = WriteMode::kNormal) override;
   Result<void> Checkpoint() override;
@@ -47,6 +48,7 @@ class SqliteStore final : public Store {
                                                     const ValueSet& values) override;
   Result<void> WriteBulkChanges(std::span<const ReferralWrite> writes,
                                 std::span<const StatusChange> history) override;
+  Result<void> WriteStatuses(std::span<const StatusWrite> writes, Micros at) override;
 
   Result<int64_t> CreateImport(const ImportRecord& record) override;
   Result<void> FinishImport(const ImportRecord& record, std::span<const RowError> errors) override;
@@ -82,7 +84,7 @@ class SqliteStore final : public Store {
 
  private:
   explicit SqliteStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
-  Result<void> Configure();
+  Result<void> Configure(bool map_file);
   Result<void> Migrate();
   // A statement prepared once and kept for the store's lifetime; `sql` must be a
   // string literal (its address is the cache key).
