@@ -588,25 +588,36 @@ void Api::Upload(Request& request, Respond respond, bool qualify) {
       const std::string &owner, &id;
       ~Done() { if (!id.empty()) board.Finish(owner, id); }
     } done{progress_, owner, progress_id};
-    auto file = BulkFile::Open(path);
-    if (!file) return ProblemFor(file.error());
-    source.sha256 = [f = file->get()] { return f->sha256(); };
     ProgressFn progress = [this, &owner, &progress_id](uint64_t bytes) {
       if (!progress_id.empty()) progress_.Update(owner, progress_id, bytes);
     };
     json out;
     Error error;
     bool ok = true;
-    if (qualify) {
-      auto report = dry ? EstimateQualify(engine, (*file)->reader(), qualify_request, progress)
-                        : ApplyQualify(engine, (*file)->reader(), qualify_request, source, progress);
-      if (report) out = ToJson(*report);
-      else ok = false, error = report.error();
-    } else {
-      auto report = dry ? PreviewImport(engine, (*file)->reader(), progress)
-                        : ApplyImport(engine, (*file)->reader(), source, progress);
-      if (report) out = ToJson(*report);
-      else ok = false, error = report.error();
+    // A write that the database failed changed nothing (one transaction), and is tried
+    // again from the file's start, up to kBulkTries times in all: on PostgreSQL it may
+    // be the victim of a deadlock with single changes, whose group commits lock
+    // referrals in request order while a bulk write locks them in id order.
+    constexpr int kBulkTries = 4;
+    for (int tries = 1;; ++tries) {
+      auto file = BulkFile::Open(path);
+      if (!file) return ProblemFor(file.error());
+      source.sha256 = [f = file->get()] { return f->sha256(); };
+      ok = true;
+      if (qualify) {
+        auto report = dry ? EstimateQualify(engine, (*file)->reader(), qualify_request, progress)
+                          : ApplyQualify(engine, (*file)->reader(), qualify_request, source,
+                                         progress);
+        if (report) out = ToJson(*report);
+        else ok = false, error = report.error();
+      } else {
+        auto report = dry ? PreviewImport(engine, (*file)->reader(), progress)
+                          : ApplyImport(engine, (*file)->reader(), source, progress);
+        if (report) out = ToJson(*report);
+        else ok = false, error = report.error();
+      }
+      if (ok || dry || error.code != ErrorCode::kStorage || tries == kBulkTries) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5 * tries));
     }
     if (!ok) {
       metrics_.CountBulk(kind, error.code == ErrorCode::kStorage ? "failed" : "refused");

@@ -1,11 +1,12 @@
-// Two real processes racing on the same referrals in one SQLite file never produce
-// a history that breaks the table of SPEC §2.
+// Two real processes racing on the same referrals in one database (one SQLite file,
+// or one PostgreSQL database) never produce a history that breaks the table of
+// SPEC §2, nor a reward that SPEC §3 does not give, or gives twice.
 //
 // Two reftrack_race_worker processes (race_worker.cc) change the statuses of the
 // same few referrals at random, at the same time, through Engine::ChangeStatus.
 // Afterwards every referral's history is replayed from the database and checked
-// against the rules as SPEC §2 states them, written out again here (not taken from
-// domain/status_rules.h), so a wrong entry in the production table is caught too.
+// against the rules as SPEC §2 and §3 state them (process/history_check.h), and so
+// are its rewards.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <unistd.h>
@@ -20,17 +21,22 @@
 
 #include "engine/engine.h"
 #include "process/child_process.h"
+#include "process/history_check.h"
 #include "store/store.h"
 #include "support/test_db.h"
 
 namespace reftrack {
 namespace {
 
+using testing::CheckRewards;
 using testing::FreshDatabaseUrl;
+using testing::JoinLines;
 using testing::QueryRows;
 using testing::ReadWholeFile;
+using testing::ReplayHistory;
 using testing::SpawnChild;
 using testing::StoreKinds;
+using testing::StatusText;
 using testing::TempDir;
 
 // Referrals raced on, and status changes each worker attempts. Every committed change
@@ -41,90 +47,10 @@ constexpr uint64_t kSeeds[2] = {1101, 2203};
 // Upper bound of the random pause of a worker between two changes (race_worker.cc).
 constexpr int kPauseMicros = 2000;
 
-// --- SPEC §2, from its sentences -------------------------------------------------
-//
-//   pending   -> qualified, approved, denied: yes
-//   qualified -> pending, approved, denied: yes
-//   approved  -> anything: no ("approved is final")
-//   denied    -> pending, approved: yes
-//   denied    -> qualified: only if it has never been qualified
-//   same status: "unchanged", no history row
-bool SpecAllows(Status from, Status to, bool ever_qualified) {
-  if (from == to) return false;  // never a history row
-  if (from == Status::kApproved) return false;
-  if (from == Status::kDenied && to == Status::kQualified) return !ever_qualified;
-  return true;
-}
-
-std::string Name(Status s) { return std::string(StatusName(s)); }
-
-std::string Time(const std::optional<Micros>& t) { return t ? FormatTimestamp(*t) : "null"; }
-
-// Replays `history` (oldest first) from a new referral (pending, never qualified) and
-// returns every way it breaks the rules or disagrees with `final_row`, the referral
-// as stored.
+// The replay (process/history_check.h) as the checker's tests below call it.
 std::vector<std::string> CheckHistory(const Referral& final_row,
                                       const std::vector<StatusChange>& history) {
-  std::vector<std::string> problems;
-  auto problem = [&](size_t step, const std::string& what) {
-    problems.push_back("referral " + std::to_string(final_row.id) + ", history row " +
-                       std::to_string(step + 1) + ": " + what);
-  };
-  Status status = Status::kPending;
-  bool ever_qualified = false;
-  std::optional<Micros> qualified_at, approved_at, denied_at;
-  for (size_t i = 0; i < history.size(); ++i) {
-    const StatusChange& c = history[i];
-    std::string step = Name(c.from) + "->" + Name(c.to);
-    if (c.referral_id != final_row.id)
-      problem(i, "belongs to referral " + std::to_string(c.referral_id));
-    if (c.from != status) {
-      problem(i, step + " but the previous row left it " + Name(status) + " (lost update)");
-    }
-    if (status == Status::kApproved) problem(i, step + " follows approved, which is final");
-    if (c.from == c.to) problem(i, step + " changes nothing and must not be a history row");
-    if (!SpecAllows(c.from, c.to, ever_qualified)) {
-      problem(i, step + " is forbidden" +
-                     (ever_qualified ? " (it was qualified before)" : " (never qualified)"));
-    }
-    if (c.source != ChangeSource::kManual) problem(i, "source is not manual");
-    status = c.to;
-    if ((c.to == Status::kQualified || c.to == Status::kApproved) && !ever_qualified) {
-      ever_qualified = true;
-      qualified_at = c.at;
-    }
-    if (c.to == Status::kApproved) approved_at = c.at;
-    if (c.to == Status::kDenied) denied_at = c.at;
-  }
-  auto final_problem = [&](const std::string& what) {
-    problems.push_back("referral " + std::to_string(final_row.id) + " as stored: " + what);
-  };
-  if (final_row.status != status) {
-    final_problem("status " + Name(final_row.status) + ", its history ends at " + Name(status));
-  }
-  if (final_row.qualified_at.has_value() != ever_qualified) {
-    final_problem(std::string("qualified_at is ") + Time(final_row.qualified_at) +
-                  " but its history " + (ever_qualified ? "qualifies" : "never qualifies") + " it");
-  } else if (final_row.qualified_at != qualified_at) {
-    final_problem("qualified_at " + Time(final_row.qualified_at) +
-                  " is not its first qualification " + Time(qualified_at));
-  }
-  if (final_row.approved_at != approved_at) {
-    final_problem("approved_at " + Time(final_row.approved_at) + ", history says " +
-                  Time(approved_at));
-  }
-  if (final_row.denied_at != denied_at) {
-    final_problem("denied_at " + Time(final_row.denied_at) + ", the latest denial is " +
-                  Time(denied_at));
-  }
-  return problems;
-}
-
-std::string Join(const std::vector<std::string>& lines, size_t max) {
-  std::string out;
-  for (size_t i = 0; i < lines.size() && i < max; ++i) out += "  " + lines[i] + "\n";
-  if (lines.size() > max) out += "  ... and " + std::to_string(lines.size() - max) + " more\n";
-  return out;
+  return ReplayHistory(final_row, history).problems;
 }
 
 // The checker itself must see forbidden histories, or the race test proves nothing.
@@ -194,7 +120,70 @@ TEST(RaceChecker, RejectsForbiddenHistories) {
   EXPECT_FALSE(CheckHistory(Referral{.id = 1, .qualified_at = 1}, {}).empty());
 }
 
-// Runs one SQL query returning rows of text columns.
+// And it must see a reward missing, given twice, given without cause or at the
+// wrong time.
+TEST(RaceChecker, RejectsWrongRewards) {
+  using S = Status;
+  auto change = [](Status from, Status to, Micros at) {
+    return StatusChange{1, from, to, at, ChangeSource::kManual, "t", std::nullopt};
+  };
+  const std::vector<RewardRule> rules = {
+      {.id = 1, .campaign_id = 9, .on = S::kQualified, .to = RuleRecipients::kBoth},
+      {.id = 2, .campaign_id = 9, .on = S::kApproved, .to = RuleRecipients::kReferred},
+      {.id = 3, .campaign_id = 8, .on = S::kPending, .to = RuleRecipients::kBoth}};  // elsewhere
+  auto reward = [](int64_t id, int64_t rule, Recipient to, Micros at) {
+    Reward w;
+    w.id = id;
+    w.rule_id = rule;
+    w.referral_id = 1;
+    w.recipient = to;
+    w.member_id = to == Recipient::kReferrer ? std::optional<int64_t>(5) : std::nullopt;
+    w.issued_at = at;
+    return w;
+  };
+  // Approved straight from pending: the qualified rule's rewards too, at that moment.
+  Referral direct{.id = 1, .campaign_id = 9, .referrer_id = 5, .status = S::kApproved,
+                  .qualified_at = 7, .approved_at = 7};
+  auto replay = ReplayHistory(direct, {change(S::kPending, S::kApproved, 7)});
+  ASSERT_EQ(replay.problems, std::vector<std::string>{});
+  const std::vector<Reward> right = {reward(1, 1, Recipient::kReferrer, 7),
+                                     reward(2, 1, Recipient::kReferred, 7),
+                                     reward(3, 2, Recipient::kReferred, 7)};
+  EXPECT_EQ(CheckRewards(direct, replay, rules, right), std::vector<std::string>{});
+  // The qualified rule's reward missing for the referrer.
+  EXPECT_FALSE(CheckRewards(direct, replay, rules, {right[1], right[2]}).empty());
+  // A reward given twice.
+  auto twice = right;
+  twice.push_back(reward(4, 1, Recipient::kReferred, 7));
+  EXPECT_FALSE(CheckRewards(direct, replay, rules, twice).empty());
+  // Issued at another moment than when the status was first entered.
+  auto late = right;
+  late[0].issued_at = 8;
+  EXPECT_FALSE(CheckRewards(direct, replay, rules, late).empty());
+  // The referrer's reward to someone else.
+  auto stranger = right;
+  stranger[0].member_id = 6;
+  EXPECT_FALSE(CheckRewards(direct, replay, rules, stranger).empty());
+  // No referrer: nothing for a referrer.
+  Referral alone = direct;
+  alone.referrer_id.reset();
+  EXPECT_FALSE(CheckRewards(alone, replay, rules, right).empty());
+  EXPECT_EQ(CheckRewards(alone, replay, rules, {right[1], right[2]}), std::vector<std::string>{});
+  // Qualified then denied: the qualified rule's rewards, none of approved's.
+  Referral denied{.id = 1, .campaign_id = 9, .referrer_id = 5, .status = S::kDenied,
+                  .qualified_at = 3, .denied_at = 4};
+  auto denied_replay = ReplayHistory(
+      denied, {change(S::kPending, S::kQualified, 3), change(S::kQualified, S::kDenied, 4)});
+  ASSERT_EQ(denied_replay.problems, std::vector<std::string>{});
+  EXPECT_EQ(CheckRewards(denied, denied_replay, rules,
+                         {reward(1, 1, Recipient::kReferrer, 3), reward(2, 1, Recipient::kReferred, 3)}),
+            std::vector<std::string>{});
+  EXPECT_FALSE(CheckRewards(denied, denied_replay, rules,
+                            {reward(1, 1, Recipient::kReferrer, 3),
+                             reward(2, 1, Recipient::kReferred, 3),
+                             reward(3, 2, Recipient::kReferred, 4)})
+                   .empty());
+}
 
 struct WorkerReport {
   std::string actor;
@@ -222,17 +211,23 @@ TEST_P(ProcessRace, TwoProcessesRacingOnOneDatabaseKeepEveryHistoryLegal) {
     ASSERT_TRUE(store) << store.error().message;
     Engine engine(**store);
     ASSERT_TRUE(engine.AddCampaign("race"));
-    // A rule on each status a reward may be on: the race must issue each reward once.
-    for (const char* on : {"pending", "qualified", "approved"}) {
+    auto member = engine.AddMember(MemberInput{.campaign = "race", .email = "coach@example.com"});
+    ASSERT_TRUE(member) << member.error().message;
+    // A rule on each status a reward may be on, qualified and approved to both the
+    // referrer and the referred: the race must issue each reward once.
+    for (auto [on, to] : {std::pair{"pending", "referred"}, std::pair{"qualified", "both"},
+                          std::pair{"approved", "both"}}) {
       auto rule = engine.AddRewardRule(RewardRuleInput{
-          .campaign = "race", .on = on, .to = "referred", .amount = "10", .currency = "USD"});
+          .campaign = "race", .on = on, .to = to, .amount = "10", .currency = "USD"});
       ASSERT_TRUE(rule) << rule.error().message;
     }
+    // Every other referral has a referrer.
     for (int64_t i = 1; i <= kReferrals; ++i) {
-      auto r =
-          engine.AddReferral(ReferralInput{.campaign = "race",
-                                           .email = "racer" + std::to_string(i) + "@example.com",
-                                           .name = "Racer " + std::to_string(i)});
+      auto r = engine.AddReferral(
+          ReferralInput{.campaign = "race",
+                        .email = "racer" + std::to_string(i) + "@example.com",
+                        .name = "Racer " + std::to_string(i),
+                        .referrer_email = i % 2 == 0 ? "coach@example.com" : ""});
       ASSERT_TRUE(r) << r.error().message;
       ASSERT_EQ(r->id, i);
     }
@@ -304,11 +299,14 @@ TEST_P(ProcessRace, TwoProcessesRacingOnOneDatabaseKeepEveryHistoryLegal) {
   // Replay every referral's history through the engine's store.
   auto store = Store::Open(url);
   ASSERT_TRUE(store) << store.error().message;
+  auto rules = (*store)->ListRewardRules(std::nullopt, true);
+  ASSERT_TRUE(rules) << rules.error().message;
+  ASSERT_EQ(rules->size(), 3u);
   std::vector<std::string> problems;
-  size_t rows = 0;
+  size_t rows = 0, rewards_seen = 0;
   std::map<std::string, long> rows_by_actor;
   int contested = 0;  // rows that undo or follow the other worker's change of the same referral
-  int approved = 0, ever_qualified = 0;
+  int approved = 0, ever_qualified = 0, approved_unqualified = 0;
   for (int64_t id = 1; id <= kReferrals; ++id) {
     auto referral = (*store)->GetReferral(id);
     ASSERT_TRUE(referral) << referral.error().message;
@@ -317,30 +315,39 @@ TEST_P(ProcessRace, TwoProcessesRacingOnOneDatabaseKeepEveryHistoryLegal) {
     ASSERT_TRUE(history) << history.error().message;
     rows += history->size();
     for (size_t i = 0; i < history->size(); ++i) {
-      ++rows_by_actor[(*history)[i].actor];
-      contested += i > 0 && (*history)[i].actor != (*history)[i - 1].actor;
+      const StatusChange& c = (*history)[i];
+      ++rows_by_actor[c.actor];
+      contested += i > 0 && c.actor != (*history)[i - 1].actor;
+      if (c.source != ChangeSource::kManual) {
+        problems.push_back("referral " + std::to_string(id) + ", history row " +
+                           std::to_string(i + 1) + ": source is not manual");
+      }
+      if (id % 5 == 0 && c.to == Status::kQualified) {  // race_worker.cc never asks for it
+        problems.push_back("referral " + std::to_string(id) + ", history row " +
+                           std::to_string(i + 1) + ": qualified, which no worker asked for");
+      }
     }
-    auto found = CheckHistory(**referral, *history);
-    problems.insert(problems.end(), found.begin(), found.end());
+    auto replay = ReplayHistory(**referral, *history);
+    problems.insert(problems.end(), replay.problems.begin(), replay.problems.end());
     approved += (*referral)->status == Status::kApproved;
-    ever_qualified += (*referral)->qualified_at.has_value();
+    ever_qualified += replay.ever_qualified;
+    approved_unqualified += replay.approved_at && replay.qualified_at == replay.approved_at;
     // Each reward exactly once: pending at creation, qualified once ever qualified,
     // approved once approved; however often the race re-entered those statuses.
     auto rewards = (*store)->ListRewards(RewardFilter{std::nullopt, id, std::nullopt});
     ASSERT_TRUE(rewards) << rewards.error().message;
-    std::map<int64_t, int> by_rule;
-    for (const Reward& w : *rewards) ++by_rule[w.rule_id];
-    std::map<int64_t, int> expected = {{1, 1}};
-    if ((*referral)->qualified_at) expected[2] = 1;
-    if ((*referral)->status == Status::kApproved) expected[3] = 1;
-    EXPECT_EQ(by_rule, expected) << "rewards of referral " << id << " (rule -> count)";
+    rewards_seen += rewards->size();
+    auto wrong = CheckRewards(**referral, replay, *rules, *rewards);
+    problems.insert(problems.end(), wrong.begin(), wrong.end());
   }
   std::printf(
       "race: %zu history rows (%d follow the other worker's change of the same "
-      "referral); %d of %lld referrals approved, %d ever qualified\n",
-      rows, contested, approved, static_cast<long long>(kReferrals), ever_qualified);
-  EXPECT_TRUE(problems.empty()) << problems.size() << " problems in the histories:\n"
-                                << Join(problems, 40);
+      "referral); %d of %lld referrals approved (%d straight from never qualified), %d ever "
+      "qualified; %zu rewards\n",
+      rows, contested, approved, static_cast<long long>(kReferrals), approved_unqualified,
+      ever_qualified, rewards_seen);
+  EXPECT_TRUE(problems.empty()) << problems.size() << " problems in the histories and rewards:\n"
+                                << JoinLines(problems, 40);
 
   // Every change a worker saw committed is in the history, and nothing else is.
   EXPECT_EQ(rows, static_cast<size_t>(reports[0].changed + reports[1].changed));

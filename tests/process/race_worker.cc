@@ -5,7 +5,8 @@
 // Opens the store, then (when READY_FD and GO_FD are given) writes one byte to
 // READY_FD and blocks until GO_FD reaches end of file, so that several workers start
 // racing at the same moment. Then, ITERATIONS times, picks a random referral among
-// ids 1..REFERRALS and a random target status, calls Engine::ChangeStatus with
+// ids 1..REFERRALS and a random target status (never qualified for ids that are
+// multiples of 5), calls Engine::ChangeStatus with
 // source manual and actor "worker-SEED", and pauses a random 0..PAUSE_US
 // microseconds (as a client between two requests). Without the pause, SQLite's busy
 // handler lets the process that just committed take the write lock again and again
@@ -46,13 +47,15 @@ const char* CodeName(reftrack::ErrorCode code) {
 
 // Approved is final, so a referral that reaches it takes no further part in the
 // race. Drawing it rarely keeps most referrals moving for the whole run while still
-// making approvals (and the races around them) happen.
-reftrack::Status DrawStatus(std::mt19937_64& rng) {
+// making approvals (and the races around them) happen. Referrals whose id is a
+// multiple of 5 are never asked to become qualified (pending instead), so that their
+// approval, when it comes, passes through qualified (SPEC §2).
+reftrack::Status DrawStatus(std::mt19937_64& rng, int64_t id) {
   std::uniform_int_distribution<int> pick(0, 199);
   int n = pick(rng);
   if (n < 1) return reftrack::Status::kApproved;  // 0.5%
   if (n < 67) return reftrack::Status::kPending;
-  if (n < 134) return reftrack::Status::kQualified;
+  if (n < 134) return id % 5 == 0 ? reftrack::Status::kPending : reftrack::Status::kQualified;
   return reftrack::Status::kDenied;
 }
 
@@ -105,7 +108,7 @@ int main(int argc, char** argv) {
   long changed = 0, unchanged = 0, refused = 0;
   for (long i = 0; i < iterations; ++i) {
     int64_t id = pick_referral(rng);
-    reftrack::Status to = DrawStatus(rng);
+    reftrack::Status to = DrawStatus(rng, id);
     auto outcome = engine.ChangeStatus(id, to, context);
     if (pause_us > 0) usleep(static_cast<useconds_t>(pick_pause(rng)));
     if (outcome) {
