@@ -47,8 +47,8 @@ grep '^kill-summary ' "$log" | awk '
       if ($i == "phases:") { for (j = i + 1; j <= NF; j++) phases = phases " " $j; break }
       split($i, kv, "="); f[kv[1]] = kv[2]
     }
-    printf "  %-8s %-9s %-7s rows %-8s full run %6ss  kills %3s  none %3s  all %3s  neither %s  integrity ok %-6s rerun ok %s  %5ss  phases:%s\n",
-      f["op"], f["store"], f["moments"], f["rows"], f["full_run_s"], f["trials"], f["none"],
+    printf "  %-8s %-9s %-7s rows %-8s full run %6ss (shortest %6ss)  kills %3s  none %3s  all %3s  neither %s  integrity ok %-6s rerun ok %s  %5ss  phases:%s\n",
+      f["op"], f["store"], f["moments"], f["rows"], f["full_run_s"], f["shortest_run_s"], f["trials"], f["none"],
       f["all"], f["neither"], f["integrity_ok"], f["rerun_ok"], f["test_s"], phases
   }'
 grep -E '^\[  (PASSED|FAILED) ' "$log" || true

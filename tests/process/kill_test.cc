@@ -593,10 +593,12 @@ struct Operation {
 //   writing     it had read all of it and was writing, and the data afterwards is
 //               the data before
 //   committing  so too, and the commit was under way: SQLite import, its WAL had
-//               begun to fill (SQLite keeps an import's writes in its page cache
-//               until COMMIT writes them out; a qualify upload's spill into the WAL
-//               before, so there the two cannot be told apart); PostgreSQL, its
-//               server process was running COMMIT
+//               begun to fill after staying empty while it read (SQLite keeps the
+//               writes in its page cache until COMMIT writes them out, as long as
+//               they fit: with more rows they spill into the WAL before, and a
+//               kill after the reading is then "writing or committing"; a qualify
+//               upload's writes always spill before, so there it is "writing");
+//               PostgreSQL, its server process was running COMMIT
 //   committed   the data afterwards is the data after, yet it had not exited
 //   finished before kill   it ended on its own before the moment came
 std::string PhaseOf(const KillResult& r, uint64_t input_size, bool after_state,
@@ -606,7 +608,10 @@ std::string PhaseOf(const KillResult& r, uint64_t input_size, bool after_state,
   if (r.at_kill.offset < input_size) return "reading";
   if (after_state) return "committed";
   if (sqlite) {
-    if (reads_in_transaction) return r.at_kill.wal > 0 ? "committing" : "writing";
+    if (reads_in_transaction) {
+      if (r.max_wal_while_reading > 0) return "writing or committing";
+      return r.at_kill.wal > 0 ? "committing" : "writing";
+    }
     return r.at_kill.wal > 0 ? "writing" : "matching";
   }
   if (r.server_state.starts_with("active: COMMIT")) return "committing";
@@ -665,32 +670,38 @@ void KillOperation(const std::string& kind, const Operation& op, const TempDir& 
   std::printf("kill %s %s: %lld rows; template made in %.1f s; a full run takes %.2f s\n",
               op.name, kind.c_str(), static_cast<long long>(rows), template_seconds, full_seconds);
 
-  // The moments: the chosen ones, then random ones across a full run's time.
+  // The moments: the chosen ones, then random ones: a uniform random fraction of a
+  // run's time. A run's time is the shortest seen so far, of the full run and of
+  // the trials that ended before their kill: on a busy machine a run can take twice
+  // as long as the next one, and a moment past the end kills nothing.
   struct Moment {
     std::string name;
     std::function<bool(const Observation&)> fire;
-    bool random;
+    double random_fraction;  // < 0 for a chosen moment
   };
   std::vector<Moment> moments;
   const uint64_t template_size = FileSizeOrZero(dbs.SqlitePath("template"));
   for (const Trial& t : sqlite ? op.sqlite_trials : op.postgres_trials) {
-    moments.push_back({t.name, AtChosenMoment(t, input_size, template_size), false});
+    moments.push_back({t.name, AtChosenMoment(t, input_size, template_size), -1});
   }
   std::mt19937_64 rng(Seed() ^ std::hash<std::string>{}(std::string(op.name) + kind));
   std::uniform_real_distribution<double> fraction(0.0, 1.0);
-  for (int i = 0; i < RandomTrials(); ++i) {
-    const double f = fraction(rng);
-    const double at = f * full_seconds;
-    char name[96];
-    std::snprintf(name, sizeof name, "random %d/%d: %.3f s (%4.1f%%)", i + 1, RandomTrials(), at,
-                  100 * f);
-    moments.push_back({name, [at](const Observation& o) { return o.seconds >= at; }, true});
-  }
+  for (int i = 0; i < RandomTrials(); ++i) moments.push_back({"", nullptr, fraction(rng)});
+  double run_seconds = full_seconds;
 
   Tally chosen, random;
   std::optional<std::string> recoverable;  // a killed database left as before
   for (size_t m = 0; m < moments.size(); ++m) {
-    const Moment& moment = moments[m];
+    Moment& moment = moments[m];
+    if (moment.random_fraction >= 0) {
+      const double at = moment.random_fraction * run_seconds;
+      char text[96];
+      std::snprintf(text, sizeof text, "random %d/%d: %.3f s (%4.1f%%)",
+                    static_cast<int>(m + 1 - moments.size()) + RandomTrials(), RandomTrials(), at,
+                    100 * moment.random_fraction);
+      moment.name = text;
+      moment.fire = [at](const Observation& o) { return o.seconds >= at; };
+    }
     const std::string name = "trial" + std::to_string(m);
     dbs.Copy("template", name);
     if (::testing::Test::HasFailure()) return;
@@ -699,6 +710,7 @@ void KillOperation(const std::string& kind, const Operation& op, const TempDir& 
                               std::chrono::seconds(60 + static_cast<int>(4 * full_seconds)),
                               [&dbs, &name] { return dbs.ServerState(name); });
     if (::testing::Test::HasFailure()) return;
+    if (!r.killed) run_seconds = std::min(run_seconds, r.at_kill.seconds);
     const double settle_seconds = dbs.WaitUntilIdle(name);
     const std::string integrity = sqlite ? SqliteIntegrity(dbs.SqlitePath(name)) : "n/a";
     const std::string state = Fingerprint(dbs.Url(name));
@@ -730,7 +742,7 @@ void KillOperation(const std::string& kind, const Operation& op, const TempDir& 
       EXPECT_TRUE(is_before) << moment.name << ": killed while reading, yet applied";
     }
 
-    Tally& tally = moment.random ? random : chosen;
+    Tally& tally = moment.random_fraction >= 0 ? random : chosen;
     ++tally.trials;
     ++tally.phases[phase];
     tally.none += r.killed && is_before;
@@ -758,10 +770,11 @@ void KillOperation(const std::string& kind, const Operation& op, const TempDir& 
     std::string phases;
     for (const auto& [phase, n] : tally->phases) phases += " [" + phase + "]=" + std::to_string(n);
     std::printf(
-        "kill-summary op=%s store=%s moments=%s rows=%lld seed=%llu full_run_s=%.2f trials=%d "
+        "kill-summary op=%s store=%s moments=%s rows=%lld seed=%llu full_run_s=%.2f "
+        "shortest_run_s=%.2f trials=%d "
         "none=%d all=%d neither=%d integrity_ok=%d/%d rerun_ok=%d test_s=%.1f phases:%s\n",
         op.name, kind.c_str(), label, static_cast<long long>(rows),
-        static_cast<unsigned long long>(Seed()), full_seconds, tally->trials, tally->none,
+        static_cast<unsigned long long>(Seed()), full_seconds, run_seconds, tally->trials, tally->none,
         tally->all, tally->neither, tally->integrity_ok, tally->trials, rerun_ok ? 1 : 0,
         SecondsSince(test_started), phases.c_str());
   }
