@@ -15,7 +15,7 @@
 //    command on a killed database then applies all of it.
 //
 // Sizes (environment):
-//   REFTRACK_KILL_ROWS    referrals imported and qualified (default 40000; the
+//   REFTRACK_KILL_ROWS    referrals imported and qualified (default 30000; the
 //                         referral load test loads at least 150000)
 //   REFTRACK_KILL_TRIALS  random kills per operation and store (default 3)
 //   REFTRACK_KILL_SEED    the random moments' seed (default: a new one, printed)
@@ -76,7 +76,7 @@ int64_t EnvInt(const char* name, int64_t fallback) {
 
 // Large enough that each operation takes a second or more, so the kills land mid-run.
 int64_t Rows() {
-  static const int64_t rows = EnvInt("REFTRACK_KILL_ROWS", 40'000);
+  static const int64_t rows = EnvInt("REFTRACK_KILL_ROWS", 30'000);
   return rows;
 }
 
@@ -772,10 +772,13 @@ void KillOperation(const std::string& kind, const Operation& op, const TempDir& 
     std::printf(
         "kill-summary op=%s store=%s moments=%s rows=%lld seed=%llu full_run_s=%.2f "
         "shortest_run_s=%.2f trials=%d "
-        "none=%d all=%d neither=%d integrity_ok=%d/%d rerun_ok=%d test_s=%.1f phases:%s\n",
+        "none=%d all=%d neither=%d integrity_ok=%s rerun_ok=%d test_s=%.1f phases:%s\n",
         op.name, kind.c_str(), label, static_cast<long long>(rows),
         static_cast<unsigned long long>(Seed()), full_seconds, run_seconds, tally->trials, tally->none,
-        tally->all, tally->neither, tally->integrity_ok, tally->trials, rerun_ok ? 1 : 0,
+        tally->all, tally->neither,
+        sqlite ? (std::to_string(tally->integrity_ok) + "/" + std::to_string(tally->trials)).c_str()
+               : "n/a",
+        rerun_ok ? 1 : 0,
         SecondsSince(test_started), phases.c_str());
   }
 }
