@@ -4,7 +4,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-sanitize fuzz bench serve clean
+.PHONY: all deps build test test-sanitize fuzz bench kill-run serve clean
 
 all: build
 
@@ -36,6 +36,11 @@ fuzz: deps
 
 bench: build
 	@./bench/run.sh $(BUILD_DIR)
+
+# The long kill test of docs/RELIABILITY.md (1M rows, 20 random kills per operation
+# and store; REFTRACK_KILL_ROWS, REFTRACK_KILL_TRIALS, REFTRACK_KILL_SEED change it).
+kill-run: build
+	@./scripts/kill-run.sh $(BUILD_DIR)
 
 # The HTTP API on the embedded SQLite store (DB=... and LISTEN=... to change them).
 # On a database with no API key yet, it makes an admin key and prints it once.
