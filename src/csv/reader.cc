@@ -1,5 +1,7 @@
 #include "csv/reader.h"
 
+#include <fmt/format.h>
+
 #include <bit>
 #include <cstring>
 
@@ -40,6 +42,52 @@ inline std::string& StartField(std::vector<std::string>& fields, size_t i) {
 
 }  // namespace
 
+std::optional<std::string> NotCsvText(std::string_view head) {
+  constexpr std::string_view kSaveAs = "save it as \"CSV UTF-8\"";
+  auto encoding = [&](std::string_view name) {
+    return fmt::format("the file is {} text, not UTF-8; {}", name, kSaveAs);
+  };
+  // UTF-32 first: its little-endian BOM starts like UTF-16's.
+  using namespace std::string_view_literals;
+  if (head.starts_with("\xFF\xFE\0\0"sv)) return encoding("UTF-32 (little-endian)");
+  if (head.starts_with("\0\0\xFE\xFF"sv)) return encoding("UTF-32 (big-endian)");
+  if (head.starts_with("\xFF\xFE"sv)) return encoding("UTF-16 (little-endian)");
+  if (head.starts_with("\xFE\xFF"sv)) return encoding("UTF-16 (big-endian)");
+  // UTF-16 without a BOM: ASCII text with a NUL before or after every character.
+  if (size_t n = head.size() / 2 * 2; n >= 4) {
+    bool le = true, be = true;
+    for (size_t i = 0; i < n; i += 2) {
+      le = le && head[i] != '\0' && head[i + 1] == '\0';
+      be = be && head[i] == '\0' && head[i + 1] != '\0';
+    }
+    if (le) return encoding("UTF-16 (little-endian, without a byte-order mark)");
+    if (be) return encoding("UTF-16 (big-endian, without a byte-order mark)");
+  }
+  struct Signature {
+    std::string_view magic;
+    std::string_view what;
+  };
+  static constexpr Signature kBinary[] = {
+      {"PK\x03\x04"sv, "a ZIP archive (an Excel .xlsx or OpenDocument .ods workbook?)"},
+      {"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"sv,
+       "an Excel 97-2003 workbook (.xls) or another Office file"},
+      {"%PDF-"sv, "a PDF document"},
+      {"\x89PNG\r\n\x1A\n"sv, "a PNG image"},
+      {"\xFF\xD8\xFF"sv, "a JPEG image"},
+      {"GIF8"sv, "a GIF image"},
+      {"\x1F\x8B"sv, "a gzip archive"},
+  };
+  for (const Signature& s : kBinary) {
+    if (head.starts_with(s.magic)) {
+      return fmt::format(
+          "the file is {}, not CSV text; save the sheet as \"CSV UTF-8\" and "
+          "use that file",
+          s.what);
+    }
+  }
+  return std::nullopt;
+}
+
 struct Reader::Impl {
   std::FILE* file_ = nullptr;
   std::unique_ptr<char[]> chunk_;
@@ -69,6 +117,12 @@ struct Reader::Impl {
     return true;
   }
 
+  std::string_view Head() {
+    if (started_) return {};
+    if (pos_ == end_) Fill();
+    return std::string_view(pos_, std::min<size_t>(end_ - pos_, 64));
+  }
+
   // Consumes the LF of a CRLF whose CR was just read.
   void SkipLfAfterCr(const char*& p, const char*& e) {
     if (p == e) {
@@ -96,8 +150,8 @@ struct Reader::Impl {
     }
     pos_ = p;
     line_ += line_breaks + 1;
-    return std::unexpected(ParseError{record.row, record.line, static_cast<int64_t>(column),
-                                      message});
+    return std::unexpected(
+        ParseError{record.row, record.line, static_cast<int64_t>(column), message});
   }
 
   std::expected<bool, ParseError> Next(Record& record) {
@@ -115,6 +169,14 @@ struct Reader::Impl {
     size_t count = 1;
     std::string* field = &StartField(fields, 0);
     int64_t line_breaks = 0;  // inside quoted fields
+    const uint64_t start = bytes_read();
+    auto too_long = [this, start](const char* p) {
+      return consumed_before_ + static_cast<uint64_t>(p - base_) - start > kMaxRecordBytes;
+    };
+    constexpr const char* kTooLong = "the row is longer than 16 MiB (is this a CSV file?)";
+    constexpr const char* kTooWide = "the row has more than 1048576 fields";
+    static_assert(kMaxRecordBytes == size_t{16} << 20 && kMaxRecordFields == size_t{1} << 20,
+                  "kTooLong and kTooWide name the limits");
     enum { kStart, kUnquoted, kQuoted, kAfterQuote } state = kStart;
     const char* p = pos_;
     const char* e = end_;
@@ -126,6 +188,9 @@ struct Reader::Impl {
         p = pos_;
         e = end_;
       }
+      // Checked at each field, quote and block, and at the end of an unquoted run.
+      if (too_long(p)) return Fail(record, count, line_breaks, kTooLong, p, e);
+      if (count > kMaxRecordFields) return Fail(record, count, line_breaks, kTooWide, p, e);
       switch (state) {
         case kStart:
           if (*p == '"') {
@@ -139,6 +204,7 @@ struct Reader::Impl {
           const char* run = p;
           p = Find<',', '"', '\r', '\n'>(p, e);
           field->append(run, p - run);
+          if (too_long(p)) return Fail(record, count, line_breaks, kTooLong, p, e);
           if (p == e) continue;
           char c = *p++;
           if (c == ',') {
@@ -202,6 +268,8 @@ struct Reader::Impl {
     return true;
   }
 
+  uint64_t bytes_read() const { return consumed_before_ + static_cast<uint64_t>(pos_ - base_); }
+
   std::expected<bool, ParseError> Finish(Record& record, size_t count, int64_t line_breaks,
                                          const char* p) {
     pos_ = p;
@@ -236,10 +304,10 @@ Reader::~Reader() = default;
 
 std::expected<bool, ParseError> Reader::Next(Record& record) { return impl_->Next(record); }
 
+std::string_view Reader::Head() { return impl_->Head(); }
+
 void Reader::SetTap(std::function<void(std::string_view)> tap) { impl_->tap_ = std::move(tap); }
 
-uint64_t Reader::bytes_read() const {
-  return impl_->consumed_before_ + static_cast<uint64_t>(impl_->pos_ - impl_->base_);
-}
+uint64_t Reader::bytes_read() const { return impl_->bytes_read(); }
 
 }  // namespace reftrack::csv

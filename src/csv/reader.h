@@ -8,11 +8,25 @@
 #include <expected>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace reftrack::csv {
+
+// The most bytes one record may hold: a file without line ends (or a binary file) is
+// then an error after this much, not a record the size of the file.
+constexpr size_t kMaxRecordBytes = size_t{16} << 20;
+// The most fields one record may have (each costs memory even when empty).
+constexpr size_t kMaxRecordFields = size_t{1} << 20;
+
+// Why input starting with `head` is not CSV text at all, e.g. "the file is UTF-16
+// (little-endian) text, not UTF-8", or "the file is a ZIP archive (an Excel .xlsx
+// workbook?), not CSV text", with what to do; nothing when it may be CSV text.
+// Looks at byte-order marks of other encodings and at the signatures of the binary
+// files people upload by mistake (workbooks, PDF, images, archives).
+std::optional<std::string> NotCsvText(std::string_view head);
 
 // One record of the file.
 struct Record {
@@ -32,7 +46,7 @@ struct Record {
 struct ParseError {
   int64_t row = 0;
   int64_t line = 0;
-  int64_t column = 0;  // 1-based field index where the problem is
+  int64_t column = 0;   // 1-based field index where the problem is
   std::string message;  // e.g. "unexpected quote in an unquoted field"
   // The file itself could not be read: nothing after this is known, so the file as
   // a whole has failed, not one record.
@@ -52,6 +66,10 @@ class Reader {
   // Reads the next record into `record` (reusing its storage). Returns true when a
   // record was read, false at the end of input, or a ParseError for a malformed record.
   std::expected<bool, ParseError> Next(Record& record);
+
+  // The first bytes of the input (up to 64, BOM included), before the first Next();
+  // empty after it. Reads the first block of a file if need be, consuming nothing.
+  std::string_view Head();
 
   // Bytes consumed so far, for progress reporting.
   uint64_t bytes_read() const;

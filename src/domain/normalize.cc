@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 
 namespace reftrack {
 
@@ -57,6 +58,7 @@ void NormalizeEmail(std::string_view email, std::string& out) {
 }
 
 bool IsValidEmail(std::string_view e) {
+  if (e.size() > kMaxEmailBytes) return false;
   size_t at = e.find('@');
   if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos) {
     return false;
@@ -68,11 +70,20 @@ bool IsValidEmail(std::string_view e) {
     return false;
   }
   for (char c : e) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == ',' || c == '"' || c == '<' || c == '>') {
+    if (static_cast<unsigned char>(c) <= ' ' || c == ',' || c == ';' || c == '"' || c == '<' ||
+        c == '>') {
       return false;
     }
   }
   return true;
+}
+
+std::string Excerpt(std::string_view value) {
+  constexpr size_t kShown = 64;
+  if (value.size() <= kShown + 16) return std::string(value);
+  size_t cut = kShown;
+  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(value.substr(0, cut)) + "… (" + std::to_string(value.size()) + " bytes)";
 }
 
 std::string NormalizeCode(std::string_view code) { return std::string(Trim(code)); }

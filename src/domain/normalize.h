@@ -18,12 +18,20 @@ bool IsDecimalAmount(std::string_view s);
 std::string NormalizeEmail(std::string_view email);
 // The same into `out`, reusing its storage (for a million values in a row).
 void NormalizeEmail(std::string_view email, std::string& out);
-// A normalized email that has one '@', a non-empty local part, and a domain with a
-// dot that neither starts nor ends it, and no spaces or control characters.
+// The longest email address there can be (RFC 5321: a path of 256 bytes, brackets
+// included).
+constexpr size_t kMaxEmailBytes = 254;
+// A normalized email of at most kMaxEmailBytes that has one '@', a non-empty local
+// part, a domain with a dot that neither starts nor ends it, and no spaces, control
+// characters, commas, semicolons, quotes or angle brackets.
 bool IsValidEmail(std::string_view normalized);
 // Trimmed.
 std::string NormalizeCode(std::string_view code);
 void NormalizeCode(std::string_view code, std::string& out);
+
+// `value` to quote in a message: whole when short, else its first 64 bytes (whole
+// characters), "…" and its length in bytes, so a 10 MB cell makes a short message.
+std::string Excerpt(std::string_view value);
 
 // Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF) with
 // no NUL byte: text every store can keep and every output can show.

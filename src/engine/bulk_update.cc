@@ -172,7 +172,7 @@ class BulkUpdatePlan {
       auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), value);
       if (ec != std::errc() || end != id.data() + id.size() || value <= 0) {
         RowError(row.row, "referralkey_id",
-                 fmt::format("\"{}\" is not a referral id (a whole number)", id));
+                 fmt::format("\"{}\" is not a referral id (a whole number)", Excerpt(id)));
         return false;
       }
       row.key_id = value;
@@ -188,7 +188,8 @@ class BulkUpdatePlan {
     if (std::string_view campaign = Cell(record, col_campaign_); !campaign.empty()) {
       auto it = campaign_ids_.find(std::string(campaign));
       if (it == campaign_ids_.end()) {
-        RowError(row.row, "campaign", fmt::format("campaign \"{}\" does not exist", campaign));
+        RowError(row.row, "campaign",
+                 fmt::format("campaign \"{}\" does not exist", Excerpt(campaign)));
         return false;
       }
       row.campaign_id = it->second;
@@ -198,7 +199,7 @@ class BulkUpdatePlan {
       if (!row.status) {
         RowError(row.row, "status",
                  fmt::format("\"{}\" is not a status; use pending, qualified, approved or denied",
-                             status));
+                             Excerpt(status)));
         return false;
       }
     }
@@ -207,7 +208,8 @@ class BulkUpdatePlan {
     if (std::string_view email = Cell(record, col_email_); !email.empty()) {
       row.email = NormalizeEmail(email);
       if (!IsValidEmail(*row.email)) {
-        RowError(row.row, "email", fmt::format("\"{}\" is not a valid email address", email));
+        RowError(row.row, "email",
+                 fmt::format("\"{}\" is not a valid email address", Excerpt(email)));
         return false;
       }
     }
@@ -399,8 +401,8 @@ class BulkUpdatePlan {
   // The referral one key column names: its id, or none after reporting why.
   std::optional<int64_t> ResolveKey(const UpdateRow& row, bool email, const std::string& value) {
     std::string_view column = email ? "referralkey_email" : "referralkey_externalid";
-    std::string what =
-        email ? fmt::format("email {}", value) : fmt::format("external id \"{}\"", value);
+    std::string what = email ? fmt::format("email {}", Excerpt(value))
+                             : fmt::format("external id \"{}\"", Excerpt(value));
     const std::vector<int64_t>& found = Holding(email, value, row.campaign_id);
     if (found.empty()) {
       RowError(row.row, column,
@@ -502,7 +504,8 @@ class BulkUpdatePlan {
       if (!taken.empty()) {
         RowError(row.row, "external_id",
                  fmt::format("external id \"{}\" already names referral {} in campaign \"{}\"",
-                             *row.external_id, taken.front(), campaign_names_[next.campaign_id]));
+                             Excerpt(*row.external_id), taken.front(),
+                             campaign_names_[next.campaign_id]));
         return false;
       }
       next.external_id = *row.external_id;

@@ -10,6 +10,9 @@ namespace reftrack {
 
 CsvHeader CsvHeader::Match(const std::vector<std::string>& header,
                            const std::vector<std::string_view>& known) {
+  // A header of 100,000 unknown columns makes a few warnings, not 100,000.
+  constexpr size_t kWarningsShown = 20;
+  size_t ignored = 0;
   CsvHeader h;
   h.width_ = header.size();
   for (size_t i = 0; i < header.size(); ++i) {
@@ -19,15 +22,21 @@ CsvHeader CsvHeader::Match(const std::vector<std::string>& header,
     bool is_known = std::find(known.begin(), known.end(), name) != known.end();
     h.names_.push_back(is_known ? name : std::string(raw));
     bool seen = h.Index(name) >= 0;
-    if (is_known && seen) {
+    if (is_known && !seen) {
+      h.columns_.emplace_back(name, static_cast<int>(i));
+    } else if (++ignored > kWarningsShown) {
+      continue;
+    } else if (is_known) {
       h.warnings_.push_back(
           fmt::format("column \"{}\" appears twice; column {} is ignored", name, i + 1));
-    } else if (is_known) {
-      h.columns_.emplace_back(name, static_cast<int>(i));
     } else {
       h.warnings_.push_back(
-          fmt::format("unknown column \"{}\" (column {}) is ignored", raw, i + 1));
+          fmt::format("unknown column \"{}\" (column {}) is ignored", Excerpt(raw), i + 1));
     }
+  }
+  if (ignored > kWarningsShown) {
+    h.warnings_.push_back(fmt::format("... and {} more columns are ignored (unknown or repeated)",
+                                      ignored - kWarningsShown));
   }
   return h;
 }
@@ -55,6 +64,9 @@ constexpr int64_t kProgressEveryRows = 16384;
 }
 
 Result<CsvHeader> ReadHeader(csv::Reader& reader, const std::vector<std::string_view>& known) {
+  if (auto not_csv = csv::NotCsvText(reader.Head())) {
+    return Fail(ErrorCode::kInvalidInput, *not_csv);
+  }
   csv::Record record;
   auto first = reader.Next(record);
   if (!first) {
@@ -69,7 +81,19 @@ Result<CsvHeader> ReadHeader(csv::Reader& reader, const std::vector<std::string_
   for (const std::string& name : record.fields) {
     if (!IsValidText(name)) {
       return Fail(ErrorCode::kInvalidInput,
-                  "row 1 (the header) is not UTF-8 text; save the file as \"CSV UTF-8\"");
+                  "row 1 (the header) is not UTF-8 text (or holds a NUL byte); save the file as "
+                  "\"CSV UTF-8\"");
+    }
+  }
+  // One column naming several: the file is separated by something else than commas.
+  if (record.fields.size() == 1) {
+    for (auto [separator, name] : {std::pair{';', "semicolons (;)"}, std::pair{'\t', "tabs"},
+                                   std::pair{'|', "vertical bars (|)"}}) {
+      if (record.fields[0].find(separator) == std::string::npos) continue;
+      return Fail(ErrorCode::kInvalidInput,
+                  fmt::format("row 1 (the header) is one column, \"{}\": the file is separated "
+                              "by {}, not commas; save it as \"CSV UTF-8 (Comma delimited)\"",
+                              Excerpt(record.fields[0]), name));
     }
   }
   return CsvHeader::Match(record.fields, known);

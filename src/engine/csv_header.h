@@ -1,6 +1,7 @@
 // The header and data rows of a bulk CSV file: header names compared trimmed and
-// case-insensitively, unknown names reported once as warnings; malformed and
-// wrong-width rows reported with their spreadsheet row and skipped.
+// case-insensitively, unknown and repeated names reported once as warnings (the first
+// 20, then how many more); malformed and wrong-width rows reported with their
+// spreadsheet row and skipped.
 #pragma once
 
 #include <cstdint>

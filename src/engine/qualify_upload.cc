@@ -63,6 +63,9 @@ class ValueList {
 
   // Reads every line of `reader`; only a file that cannot be read fails.
   Result<void> Read(csv::Reader& reader, const ProgressFn& progress) {
+    if (auto not_csv = csv::NotCsvText(reader.Head())) {
+      return Fail(ErrorCode::kInvalidInput, *not_csv);
+    }
     csv::Record record;
     while (true) {
       auto next = reader.Next(record);

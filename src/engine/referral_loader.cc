@@ -161,16 +161,16 @@ Result<LoadReport> LoadMembers(Engine& engine, csv::Reader& reader, const Progre
           campaigns.emplace(campaign, *found ? std::optional((*found)->id) : std::nullopt).first;
     }
     if (!known->second) {
-      report.errors.push_back(
-          {record.row, "campaign", fmt::format("campaign \"{}\" does not exist", campaign)});
+      report.errors.push_back({record.row, "campaign",
+                               fmt::format("campaign \"{}\" does not exist", Excerpt(campaign))});
       return {};
     }
     NewMember m{*known->second, NormalizeEmail(FieldAt(f, h.Index("email"))),
                 std::string(Trim(FieldAt(f, h.Index("name")))), std::nullopt};
     if (!IsValidEmail(m.email)) {
-      report.errors.push_back(
-          {record.row, "email",
-           fmt::format("\"{}\" is not a valid email address", Trim(FieldAt(f, h.Index("email"))))});
+      report.errors.push_back({record.row, "email",
+                               fmt::format("\"{}\" is not a valid email address",
+                                           Excerpt(Trim(FieldAt(f, h.Index("email")))))});
       return {};
     }
     if (std::string code = NormalizeCode(FieldAt(f, h.Index("referral_code"))); !code.empty()) {

@@ -38,7 +38,8 @@ std::expected<NewReferral, InvalidField> ReferralValidator::Validate(const Refer
     }
   }
   if (!found->second) {
-    return Invalid("campaign", fmt::format("campaign \"{}\" does not exist", campaign_name),
+    return Invalid("campaign",
+                   fmt::format("campaign \"{}\" does not exist", Excerpt(campaign_name)),
                    ErrorCode::kNotFound);
   }
 
@@ -48,7 +49,8 @@ std::expected<NewReferral, InvalidField> ReferralValidator::Validate(const Refer
   r.email = NormalizeEmail(input.email);
   if (r.email.empty()) return Invalid("email", "email is empty");
   if (!IsValidEmail(r.email)) {
-    return Invalid("email", fmt::format("\"{}\" is not a valid email address", Trim(input.email)));
+    return Invalid("email",
+                   fmt::format("\"{}\" is not a valid email address", Excerpt(Trim(input.email))));
   }
   r.name = std::string(Trim(input.name));
   r.external_id = OptionalCode(input.external_id);

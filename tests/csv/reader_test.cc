@@ -341,5 +341,74 @@ TEST(ReaderFileTest, BytesReadCountsTheWholeFile) {
   EXPECT_EQ(reader.bytes_read(), text.size());
 }
 
+TEST(ReaderFileTest, RecordLongerThanTheLimitIsAnErrorAndSkipped) {
+  // A quoted field and an unquoted one past kMaxRecordBytes, then a good line: each
+  // long row is an error at its own row, and reading goes on at the next line.
+  std::string big(kMaxRecordBytes + 1, 'x');
+  auto out = ReadAllFromFile("a,b\n1,\"" + big + "\"\n2,3\n" + big + "\n4,5");
+  ASSERT_EQ(out.size(), 5u);
+  ASSERT_FALSE(out[1].ok);
+  EXPECT_EQ(out[1].error.row, 2);
+  EXPECT_EQ(out[1].error.column, 2);
+  EXPECT_EQ(out[1].error.message, "the row is longer than 16 MiB (is this a CSV file?)");
+  EXPECT_EQ(out[2].record.fields, (Fields{"2", "3"}));
+  ASSERT_FALSE(out[3].ok);
+  EXPECT_EQ(out[3].error.row, 4);
+  EXPECT_EQ(out[3].error.column, 1);
+  EXPECT_EQ(out[4].record.fields, (Fields{"4", "5"}));
+  EXPECT_EQ(out[4].record.row, 5);
+  // Up to the limit, a record is read whole.
+  std::string most(kMaxRecordBytes - 2, 'y');
+  EXPECT_EQ(Parse("1," + most + "\n"), (std::vector<Fields>{{"1", most}}));
+}
+
+TEST(ReaderTest, RecordWithTooManyFieldsIsAnError) {
+  std::string commas(kMaxRecordFields + 5, ',');
+  auto out = ReadAll("a\n" + commas + "\nb\n");
+  ASSERT_EQ(out.size(), 3u);
+  ASSERT_FALSE(out[1].ok);
+  EXPECT_EQ(out[1].error.message, "the row has more than 1048576 fields");
+  EXPECT_EQ(out[1].error.column, static_cast<int64_t>(kMaxRecordFields) + 1);
+  EXPECT_EQ(out[2].record.fields, Fields{"b"});
+}
+
+TEST(ReaderTest, HeadShowsTheFirstBytesWithoutConsumingThem) {
+  Reader reader(std::string_view("\xEF\xBB\xBF" "a,b\n1,2\n"));
+  EXPECT_EQ(reader.Head(), "\xEF\xBB\xBF" "a,b\n1,2\n");
+  EXPECT_EQ(ReadAll(reader).size(), 2u);
+  EXPECT_EQ(reader.Head(), "");
+  File file = TempFileWith(std::string(100, 'z') + "\n");
+  Reader from_file(file.get());
+  EXPECT_EQ(from_file.Head(), std::string(64, 'z'));
+  EXPECT_EQ(from_file.bytes_read(), 0u);
+  EXPECT_EQ(FieldsOf(ReadAll(from_file)), std::vector<Fields>{Fields{std::string(100, 'z')}});
+}
+
+TEST(NotCsvTextTest, NamesOtherEncodingsAndBinaryFiles) {
+  using namespace std::string_view_literals;
+  auto reason = [](std::string_view head) { return NotCsvText(head).value_or("(none)"); };
+  EXPECT_EQ(reason("\xFF\xFE" "a\0,\0"sv),
+            "the file is UTF-16 (little-endian) text, not UTF-8; save it as \"CSV UTF-8\"");
+  EXPECT_EQ(reason("\xFE\xFF\0a"sv).substr(0, 36), "the file is UTF-16 (big-endian) text");
+  EXPECT_EQ(reason("\xFF\xFE\0\0a\0\0\0"sv).substr(0, 39),
+            "the file is UTF-32 (little-endian) text");
+  EXPECT_EQ(reason("\0\0\xFE\xFF"sv).substr(0, 36), "the file is UTF-32 (big-endian) text");
+  EXPECT_EQ(reason("a\0,\0b\0"sv).substr(0, 66),
+            "the file is UTF-16 (little-endian, without a byte-order mark) text");
+  EXPECT_EQ(reason("\0a\0,"sv).substr(0, 63),
+            "the file is UTF-16 (big-endian, without a byte-order mark) text");
+  EXPECT_EQ(reason("PK\x03\x04\x14\0"sv),
+            "the file is a ZIP archive (an Excel .xlsx or OpenDocument .ods workbook?), not CSV "
+            "text; save the sheet as \"CSV UTF-8\" and use that file");
+  EXPECT_EQ(reason("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"sv).substr(0, 46),
+            "the file is an Excel 97-2003 workbook (.xls) o");
+  EXPECT_EQ(reason("%PDF-1.4"sv).substr(0, 26), "the file is a PDF document");
+  EXPECT_EQ(reason("\x89PNG\r\n\x1A\n"sv).substr(0, 23), "the file is a PNG image");
+  // CSV text, with or without a UTF-8 BOM, even with a NUL in a cell, is not refused.
+  for (std::string_view csv : {"a,b\n"sv, "\xEF\xBB\xBF" "a,b"sv, ""sv, "a"sv, "ab,\0c"sv, "P,K"sv}) {
+    EXPECT_EQ(NotCsvText(csv), std::nullopt) << csv;
+  }
+}
+
 }  // namespace
 }  // namespace reftrack::csv

@@ -19,9 +19,23 @@ TEST(Normalize, ValidEmails) {
     EXPECT_TRUE(IsValidEmail(ok)) << ok;
   }
   for (const char* bad : {"", "email", "a@", "@b.com", "a@b", "a@@b.com", "a@b@c.com",
-                          "a b@c.com", "a@.com", "a@com.", "a@b..com", "a,b@c.com"}) {
+                          "a b@c.com", "a@.com", "a@com.", "a@b..com", "a,b@c.com",
+                          "a@b.com;Ann", "a;b@c.com"}) {
     EXPECT_FALSE(IsValidEmail(bad)) << bad;
   }
+  // At most 254 bytes (RFC 5321).
+  const std::string longest = std::string(248, 'a') + "@b.com";
+  EXPECT_TRUE(IsValidEmail(longest));
+  EXPECT_FALSE(IsValidEmail("a" + longest));
+}
+
+TEST(Normalize, ExcerptKeepsMessagesShort) {
+  EXPECT_EQ(Excerpt("short"), "short");
+  EXPECT_EQ(Excerpt(std::string(80, 'x')), std::string(80, 'x'));
+  EXPECT_EQ(Excerpt(std::string(10'000'000, 'x')), std::string(64, 'x') + "… (10000000 bytes)");
+  // Cut before a character that does not fit whole: "é" is 2 bytes, at bytes 63-64.
+  EXPECT_EQ(Excerpt(std::string(63, 'x') + "\xc3\xa9" + std::string(100, 'y')),
+            std::string(63, 'x') + "… (165 bytes)");
 }
 
 TEST(Normalize, ValidTextIsWellFormedUtf8WithoutNul) {
