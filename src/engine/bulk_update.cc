@@ -14,6 +14,7 @@
 
 #include "domain/normalize.h"
 #include "domain/transition.h"
+#include "util/value_set.h"
 
 namespace reftrack {
 
@@ -35,6 +36,8 @@ struct UpdateRow {
   std::optional<std::string> email;
   std::optional<std::string> external_id;
   std::optional<std::string> note;
+  // In a status-only file, the keys' indexes in the plan's sets of named values.
+  uint32_t external_id_key = 0, email_key = 0;
 };
 
 // What earlier rows made of a referral's status, which the store does not hold (a
@@ -92,6 +95,26 @@ struct Step {
 // history rows and rewards.
 constexpr size_t kWriteBatch = 10'000;
 
+// A row of a status-only file, kept until every referral the file names is looked
+// up: its keys are indexes in the plan's sets of named values.
+constexpr uint32_t kNoKey = UINT32_MAX;
+struct StatusRow {
+  int64_t row;
+  int64_t key_id;  // 0: none
+  uint32_t external_id_key, email_key;  // kNoKey: none
+  int64_t campaign_id;  // 0: none
+  std::optional<Status> status;
+};
+
+// A referral as a status-only plan needs it, as earlier rows left it.
+struct SlimReferral {
+  int64_t id;
+  int64_t campaign_id;
+  int64_t referrer_id;  // 0: none
+  Status status;
+  bool ever_qualified;
+};
+
 class BulkUpdatePlan {
   // Referral ids by an email or external id.
   using IdsByValue = absl::flat_hash_map<std::string_view, absl::InlinedVector<int64_t, 1>>;
@@ -116,6 +139,7 @@ class BulkUpdatePlan {
     col_email_ = header.Index("email");
     col_external_id_ = header.Index("external_id");
     col_note_ = header.Index("note");
+    status_only_ = col_name_ < 0 && col_email_ < 0 && col_external_id_ < 0 && col_note_ < 0;
   }
 
   // The campaigns by name and, for an import, their reward rules.
@@ -136,13 +160,22 @@ class BulkUpdatePlan {
   Result<void> Add(const csv::Record& record) {
     UpdateRow row;
     if (!Parse(record, row)) return {};
+    if (status_only_) {
+      status_rows_.push_back(
+          {row.row, row.key_id.value_or(0),
+           row.key_external_id.empty() ? kNoKey : named_external_ids_.Intern(row.key_external_id),
+           row.key_email.empty() ? kNoKey : named_emails_.Intern(row.key_email),
+           row.campaign_id.value_or(0), row.status});
+      if (row.key_id) named_ids_.push_back(*row.key_id);
+      return {};
+    }
     chunk_rows_.push_back(std::move(row));
     if (chunk_rows_.size() >= kChunkRows) return PlanChunk();
     return {};
   }
 
   Result<void> Finish() {
-    if (auto ok = PlanChunk(); !ok) return ok;
+    if (auto ok = status_only_ ? PlanStatusRows() : PlanChunk(); !ok) return ok;
     if (auto ok = WriteStatusChanges(); !ok) return ok;
     for (Status from : kAllStatuses) {
       for (Status to : kAllStatuses) {
@@ -217,6 +250,87 @@ class BulkUpdatePlan {
       row.external_id = NormalizeCode(external_id);
     }
     return true;
+  }
+
+  // A status-only file changes no email or external id, so what its rows name is
+  // known once it is read: every referral it names is looked up at once, as the store
+  // finds best (a pass over the table when the file names much of it), and the rows
+  // are planned in order against those.
+  Result<void> PlanStatusRows() {
+    if (auto ok = LookUpNamed(); !ok) return ok;
+    UpdateRow row;
+    for (const StatusRow& r : status_rows_) {
+      row.row = r.row;
+      row.key_id = r.key_id ? std::optional(r.key_id) : std::nullopt;
+      row.external_id_key = r.external_id_key;
+      row.email_key = r.email_key;
+      if (r.external_id_key == kNoKey) {
+        row.key_external_id.clear();
+      } else {
+        row.key_external_id = named_external_ids_[r.external_id_key];
+      }
+      if (r.email_key == kNoKey) {
+        row.key_email.clear();
+      } else {
+        row.key_email = named_emails_[r.email_key];
+      }
+      row.campaign_id = r.campaign_id ? std::optional(r.campaign_id) : std::nullopt;
+      row.status = r.status;
+      if (auto ok = PlanRow(row); !ok) return ok;
+    }
+    // What the writes do not need goes before they start.
+    status_rows_ = {};
+    named_external_ids_.Clear();
+    named_emails_.Clear();
+    external_id_holders_ = {};
+    email_holders_ = {};
+    slim_ = {};
+    slim_by_id_ = {};
+    return {};
+  }
+
+  Result<void> LookUpNamed() {
+    // One key column finds each referral once (a referral holds one email, one
+    // external id); with several, a referral found again is kept once.
+    const bool once = (col_id_ >= 0) + (col_external_id_key_ >= 0) + (col_email_key_ >= 0) == 1;
+    auto keep = [this, once](int64_t id, int64_t campaign_id, std::optional<int64_t> referrer_id,
+                             Status status, bool ever_qualified) {
+      const auto k = static_cast<uint32_t>(slim_.size());
+      if (!once) {
+        auto [it, added] = slim_by_id_.try_emplace(id, k);
+        if (!added) return it->second;
+      }
+      slim_.push_back({id, campaign_id, referrer_id.value_or(0), status, ever_qualified});
+      return k;
+    };
+    std::sort(named_ids_.begin(), named_ids_.end());
+    named_ids_.erase(std::unique(named_ids_.begin(), named_ids_.end()), named_ids_.end());
+    const size_t named = named_ids_.size() + named_external_ids_.size() + named_emails_.size();
+    slim_.reserve(named);
+    if (!once) slim_by_id_.reserve(named);
+    for (size_t start = 0; start < named_ids_.size(); start += kChunkRows) {
+      auto found = store_.FindReferralsByIds(std::span(named_ids_).subspan(
+          start, std::min(kChunkRows, named_ids_.size() - start)));
+      if (!found) return std::unexpected(found.error());
+      for (const Referral& r : *found) {
+        keep(r.id, r.campaign_id, r.referrer_id, r.status, r.ever_qualified());
+      }
+    }
+    named_ids_ = {};
+    auto match = [&](LookupColumn column, const ValueSet& values, HoldersByKey& holders) {
+      holders.resize(values.size());
+      return store_.ForEachMatch(column, std::nullopt, values,
+                                 [&](const ReferralState& r, uint32_t value) {
+                                   holders[value].push_back(keep(r.id, r.campaign_id,
+                                                                 r.referrer_id, r.status,
+                                                                 r.ever_qualified()));
+                                 });
+    };
+    if (auto ok = match(LookupColumn::kExternalId, named_external_ids_, external_id_holders_);
+        !ok) {
+      return ok;
+    }
+    return match(LookupColumn::kEmail, named_emails_, email_holders_);
   }
 
   // Looks up every referral the chunk's rows name (and every email or external id
@@ -352,6 +466,20 @@ class BulkUpdatePlan {
   // The referral `id` as earlier rows left it, or null when the chunk did not read it
   // (then no row of the chunk names it).
   Referral* Current(int64_t id) {
+    if (status_only_) {
+      if (current_slim_ >= slim_.size() || slim_[current_slim_].id != id) {
+        std::optional<uint32_t> found = SlimIndex(id);
+        if (!found) return nullptr;
+        current_slim_ = *found;
+      }
+      const SlimReferral& s = slim_[current_slim_];
+      scratch_.id = s.id;
+      scratch_.campaign_id = s.campaign_id;
+      scratch_.referrer_id = s.referrer_id ? std::optional(s.referrer_id) : std::nullopt;
+      scratch_.status = s.status;
+      scratch_.qualified_at = s.ever_qualified ? std::optional(at_) : std::nullopt;
+      return &scratch_;
+    }
     auto it = chunk_.find(id);
     if (it != chunk_.end()) return it->second;
     auto e = edited_.find(id);
@@ -384,6 +512,32 @@ class BulkUpdatePlan {
     return holding_;
   }
 
+  // Where referral `id` is in slim_, if it was found. The index by id is made when
+  // first needed if the look-ups did not make it.
+  std::optional<uint32_t> SlimIndex(int64_t id) {
+    if (slim_by_id_.empty()) {
+      slim_by_id_.reserve(slim_.size());
+      for (uint32_t k = 0; k < slim_.size(); ++k) slim_by_id_.emplace(slim_[k].id, k);
+    }
+    auto it = slim_by_id_.find(id);
+    if (it == slim_by_id_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // In a status-only file: the referrals holding named value `key` (of the emails or
+  // the external ids), in `campaign_id` or any. Valid until the next call.
+  const std::vector<int64_t>& HoldingKey(bool email, uint32_t key,
+                                         std::optional<int64_t> campaign_id) {
+    holding_.clear();
+    for (uint32_t k : (email ? email_holders_ : external_id_holders_)[key]) {
+      if (campaign_id && slim_[k].campaign_id != *campaign_id) continue;
+      holding_.push_back(slim_[k].id);
+      current_slim_ = k;  // the one Current() will most likely be asked for
+    }
+    std::sort(holding_.begin(), holding_.end());
+    return holding_;
+  }
+
   std::string CampaignList(const std::vector<int64_t>& ids) {
     std::string out;
     for (int64_t id : ids) {
@@ -403,7 +557,9 @@ class BulkUpdatePlan {
     std::string_view column = email ? "referralkey_email" : "referralkey_externalid";
     std::string what = email ? fmt::format("email {}", Excerpt(value))
                              : fmt::format("external id \"{}\"", Excerpt(value));
-    const std::vector<int64_t>& found = Holding(email, value, row.campaign_id);
+    const std::vector<int64_t>& found =
+        status_only_ ? HoldingKey(email, email ? row.email_key : row.external_id_key, row.campaign_id)
+                     : Holding(email, value, row.campaign_id);
     if (found.empty()) {
       RowError(row.row, column,
                fmt::format("no referral with {}{}", what, InCampaign(row.campaign_id)));
@@ -575,7 +731,14 @@ class BulkUpdatePlan {
     if (status_changed) {
       ++transitions_[static_cast<int>(from)][static_cast<int>(after.status)];
       touched_[after.id].Entered(after);
+      if (status_only_) {
+        SlimReferral& s =
+            slim_[slim_[current_slim_].id == after.id ? current_slim_ : *SlimIndex(after.id)];
+        s.status = after.status;
+        s.ever_qualified = after.ever_qualified();
+      }
       if (import_id_) {
+        if (steps_.empty()) steps_.reserve(status_only_ ? status_rows_.size() : kChunkRows);
         steps_.push_back({after.id, after.referrer_id.value_or(0),
                           static_cast<int32_t>(after.campaign_id), from, after.status,
                           was_ever_qualified});
@@ -631,6 +794,23 @@ class BulkUpdatePlan {
   std::vector<ReferralWrite> field_writes_;
   std::vector<Step> steps_;
   std::unordered_map<int64_t, std::vector<RewardRule>> reward_rules_;  // by campaign id
+
+  // A status-only file: its rows; the ids, external ids and emails they name; the
+  // referrals found, by id and by the value they matched; the one a row is planned
+  // on, copied from its slim form.
+  // (several when a value is held in several campaigns)
+  using HoldersByKey = std::vector<absl::InlinedVector<uint32_t, 1>>;
+  bool status_only_ = false;
+  std::vector<StatusRow> status_rows_;
+  std::vector<int64_t> named_ids_;
+  ValueSet named_external_ids_;
+  ValueSet named_emails_;
+  std::vector<SlimReferral> slim_;
+  absl::flat_hash_map<int64_t, uint32_t> slim_by_id_;
+  HoldersByKey external_id_holders_;
+  HoldersByKey email_holders_;
+  uint32_t current_slim_ = 0;
+  Referral scratch_;
 };
 
 std::vector<std::string_view> KnownColumns() {

@@ -1,13 +1,19 @@
 // Bulk status update from a CSV file with a header (SPEC §4.1; Referral Rock's
 // "Referrals: Update Existing").
 //
-// Planning reads the file in chunks, looks up the referrals each chunk names in
-// batches, and checks every row, in file order, against the state the rows above
-// it left. The preview is that plan, changing nothing. The import is the same plan
-// run inside one write transaction against the data as it is then, writing each
-// chunk's valid rows as it goes and committing at the end: what it applies is
-// exactly what the preview of the same file against the same data reports, and a
-// kill at any moment leaves none of it.
+// Planning checks every row, in file order, against the state the rows above it
+// left. A status-only file (no name, email, external id or note column) changes no
+// key, so it is read whole first and every referral it names is looked up at once,
+// as the store finds best (one pass over the table when the file names much of it),
+// keeping of each referral only what the rules need. A file that changes fields is
+// read in chunks, whose referrals are looked up in batches, since a row may give a
+// key to a referral that a later row names.
+//
+// The preview is that plan, changing nothing. The import is the same plan run inside
+// one write transaction against the data as it is then, writing field changes chunk
+// by chunk and status changes in referral order at the end, then committing: what it
+// applies is exactly what the preview of the same file against the same data
+// reports, and a kill at any moment leaves none of it.
 #pragma once
 
 #include <cstdint>

@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
+#include "util/value_set.h"
 
 namespace reftrack {
 
@@ -13,6 +16,19 @@ WriteTransaction::~WriteTransaction() {
 
 ReadSnapshot::~ReadSnapshot() {
   if (store_ != nullptr) store_->EndRead();
+}
+
+Result<std::vector<ReferralState>> Store::MatchReferrals(LookupColumn column,
+                                                        std::optional<int64_t> campaign_id,
+                                                        const ValueSet& values) {
+  std::vector<ReferralState> out;
+  auto ok = ForEachMatch(column, campaign_id, values,
+                         [&out](const ReferralState& r, uint32_t) { out.push_back(r); });
+  if (!ok) return std::unexpected(ok.error());
+  if (!std::ranges::is_sorted(out, {}, &ReferralState::id)) {
+    std::ranges::sort(out, {}, &ReferralState::id);
+  }
+  return out;
 }
 
 Result<void> WriteTransaction::Commit() {

@@ -6,6 +6,7 @@
 // LockReferral() holds the referral until the transaction ends.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -198,9 +199,15 @@ class Store {
   // `values`, in id order: a set operation, done however suits the store and the
   // sizes (look-ups for a few values, one pass over the table for many). Inside a
   // write transaction the referrals read are held until it ends.
-  virtual Result<std::vector<ReferralState>> MatchReferrals(LookupColumn column,
-                                                            std::optional<int64_t> campaign_id,
-                                                            const ValueSet& values) = 0;
+  Result<std::vector<ReferralState>> MatchReferrals(LookupColumn column,
+                                                    std::optional<int64_t> campaign_id,
+                                                    const ValueSet& values);
+  // The same set operation, handing each referral found to `found` with the index in
+  // `values` of the value it matched, in no particular order: what a caller that
+  // keeps less than the whole state, or needs to know which value matched, asks for.
+  using MatchFn = std::function<void(const ReferralState&, uint32_t value)>;
+  virtual Result<void> ForEachMatch(LookupColumn column, std::optional<int64_t> campaign_id,
+                                    const ValueSet& values, const MatchFn& found) = 0;
   // Inside a write transaction: stores every referral of `writes` and appends
   // `history` in order. What the rules allow was decided by the caller.
   virtual Result<void> WriteBulkChanges(std::span<const ReferralWrite> writes,

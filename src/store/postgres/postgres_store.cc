@@ -576,7 +576,8 @@ constexpr size_t kMatchBatch = 100'000;
 const char* MatchSql(LookupColumn column, bool lock) {
 #define MATCH_SQL(col) \
   "SELECT r.id, r.campaign_id, r.status, " TS("r.qualified_at") ", " TS("r.approved_at") \
-  ", " TS("r.denied_at") ", " TS("r.status_changed_at") ", r.referrer_id FROM referrals r" \
+  ", " TS("r.denied_at") ", " TS("r.status_changed_at") ", r.referrer_id, v.value"         \
+  " FROM referrals r"                                                                      \
   " JOIN unnest($1::text[]) AS v(value) ON r." col " = v.value"                          \
   " WHERE ($2::bigint IS NULL OR r.campaign_id = $2)"
 #define MATCH_SQL_PAIR(col) \
@@ -592,10 +593,8 @@ const char* MatchSql(LookupColumn column, bool lock) {
 }  // namespace
 
 // Batches of values, each bound as one array and joined on the server.
-Result<std::vector<ReferralState>> PostgresStore::MatchReferrals(LookupColumn column,
-                                                                 std::optional<int64_t> campaign_id,
-                                                                 const ValueSet& values) {
-  std::vector<ReferralState> out;
+Result<void> PostgresStore::ForEachMatch(LookupColumn column, std::optional<int64_t> campaign_id,
+                                         const ValueSet& values, const MatchFn& found) {
   const char* sql = MatchSql(column, in_transaction_);
   std::vector<std::string_view> batch;
   batch.reserve(std::min(values.size(), kMatchBatch));
@@ -615,11 +614,10 @@ Result<std::vector<ReferralState>> PostgresStore::MatchReferrals(LookupColumn co
       r.denied_at = OptTime(*rows, i, 5);
       r.status_changed_at = OptTime(*rows, i, 6).value_or(0);
       r.referrer_id = rows->OptInt(i, 7);
-      out.push_back(r);
+      if (std::optional<uint32_t> value = values.IndexOf(rows->Text(i, 8))) found(r, *value);
     }
   }
-  std::ranges::sort(out, {}, &ReferralState::id);
-  return out;
+  return {};
 }
 
 // Writes keep their order where it matters: a write that changes fields (email,

@@ -39,9 +39,8 @@ class PostgresStore final : public Store {
   Result<ReferralPage> ListReferrals(const ReferralFilter& filter) override;
 
   Result<std::vector<Referral>> FindReferralsByIds(std::span<const int64_t> ids) override;
-  Result<std::vector<ReferralState>> MatchReferrals(LookupColumn column,
-                                                    std::optional<int64_t> campaign_id,
-                                                    const ValueSet& values) override;
+  Result<void> ForEachMatch(LookupColumn column, std::optional<int64_t> campaign_id,
+                            const ValueSet& values, const MatchFn& found) override;
   Result<std::vector<Referral>> FindReferralsBy(LookupColumn column,
                                                 std::span<const std::string> values) override;
   Result<void> WriteBulkChanges(std::span<const ReferralWrite> writes,

@@ -752,11 +752,9 @@ ReferralState ReadState(const Statement& s) {
 
 }  // namespace
 
-Result<std::vector<ReferralState>> SqliteStore::MatchReferrals(LookupColumn column,
-                                                               std::optional<int64_t> campaign_id,
-                                                               const ValueSet& values) {
-  std::vector<ReferralState> out;
-  if (values.empty()) return out;
+Result<void> SqliteStore::ForEachMatch(LookupColumn column, std::optional<int64_t> campaign_id,
+                                       const ValueSet& values, const MatchFn& found) {
+  if (values.empty()) return {};
   // How many referrals one pass would read: the whole table's, or the campaign's.
   auto sizes = Cached(
       "SELECT coalesce(max(id), 0), (SELECT count(*) FROM referrals WHERE campaign_id = ?1)"
@@ -788,11 +786,11 @@ Result<std::vector<ReferralState>> SqliteStore::MatchReferrals(LookupColumn colu
     Statement& s = **scan;
     ResetGuard reset(s);
     if (by_index) s.Bind(1, *campaign_id);
-    out.reserve(std::min<size_t>(values.size(), campaign));
     int rc;
     while ((rc = s.Step()) == SQLITE_ROW) {
       if (campaign_id && s.Int(1) != *campaign_id) continue;
-      if (!s.IsNull(7) && values.contains(s.View(7))) out.push_back(ReadState(s));
+      if (s.IsNull(7)) continue;
+      if (std::optional<uint32_t> value = values.IndexOf(s.View(7))) found(ReadState(s), *value);
     }
     if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
   } else {
@@ -810,13 +808,13 @@ Result<std::vector<ReferralState>> SqliteStore::MatchReferrals(LookupColumn colu
       }
       int rc;
       while ((rc = s.Step()) == SQLITE_ROW) {
-        if (!campaign_id || s.Int(1) == *campaign_id) out.push_back(ReadState(s));
+        if (campaign_id && s.Int(1) != *campaign_id) continue;
+        if (std::optional<uint32_t> value = values.IndexOf(s.View(7))) found(ReadState(s), *value);
       }
       if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
     }
-    std::ranges::sort(out, {}, &ReferralState::id);
   }
-  return out;
+  return {};
 }
 
 namespace {
