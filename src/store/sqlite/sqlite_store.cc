@@ -563,20 +563,62 @@ Result<void> SqliteStore::WriteReferral(const ReferralWrite& write) {
   return u.Run();
 }
 
+namespace {
+
+// History rows per INSERT statement in a bulk write: one statement's overhead (bind,
+// step, reset) is shared by this many rows.
+constexpr size_t kHistoryRowsPerInsert = 64;
+
+constexpr std::string_view kHistoryInsert =
+    "INSERT INTO status_changes (referral_id, from_status, to_status, at, source, actor,"
+    " batch_id) VALUES ";
+
+// Binds `change` to parameters base + 1 … base + 7 of `s`; the texts but the time are
+// bound without a copy (the names are static, the actor outlives the statement's run).
+void BindHistory(Statement& s, int base, const StatusChange& change) {
+  s.Bind(base + 1, change.referral_id);
+  s.BindStatic(base + 2, StatusName(change.from));
+  s.BindStatic(base + 3, StatusName(change.to));
+  s.Bind(base + 4, std::string_view(FormatTimestamp(change.at)));
+  s.BindStatic(base + 5, SourceName(change.source));
+  s.BindStatic(base + 6, change.actor);
+  s.Bind(base + 7, change.batch_id);
+}
+
+}  // namespace
+
 Result<void> SqliteStore::AppendHistory(const StatusChange& change) {
-  auto insert = Cached(
-      "INSERT INTO status_changes (referral_id, from_status, to_status, at, source, actor,"
-      " batch_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  static const std::string one = std::string(kHistoryInsert) + "(?, ?, ?, ?, ?, ?, ?)";
+  auto insert = Cached(one.c_str());
   if (!insert) return std::unexpected(insert.error());
-  Statement& i = **insert;
-  i.Bind(1, change.referral_id);
-  i.Bind(2, StatusName(change.from));
-  i.Bind(3, StatusName(change.to));
-  i.Bind(4, std::string_view(FormatTimestamp(change.at)));
-  i.Bind(5, SourceName(change.source));
-  i.BindStatic(6, change.actor);
-  i.Bind(7, change.batch_id);
-  return i.Run();
+  BindHistory(**insert, 0, change);
+  return (*insert)->Run();
+}
+
+Result<void> SqliteStore::AppendHistory(std::span<const StatusChange> changes) {
+  static const std::string many = [] {
+    std::string sql(kHistoryInsert);
+    for (size_t k = 0; k < kHistoryRowsPerInsert; ++k) {
+      sql += k ? ", (?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?)";
+    }
+    return sql;
+  }();
+  size_t next = 0;
+  if (changes.size() >= kHistoryRowsPerInsert) {
+    auto insert = Cached(many.c_str());
+    if (!insert) return std::unexpected(insert.error());
+    Statement& s = **insert;
+    for (; next + kHistoryRowsPerInsert <= changes.size(); next += kHistoryRowsPerInsert) {
+      for (size_t k = 0; k < kHistoryRowsPerInsert; ++k) {
+        BindHistory(s, static_cast<int>(k * 7), changes[next + k]);
+      }
+      if (auto ok = s.Run(); !ok) return ok;
+    }
+  }
+  for (; next < changes.size(); ++next) {
+    if (auto ok = AppendHistory(changes[next]); !ok) return ok;
+  }
+  return {};
 }
 
 // Writes go one statement each, in order: without a round trip per statement, this
@@ -587,10 +629,7 @@ Result<void> SqliteStore::WriteBulkChanges(std::span<const ReferralWrite> writes
   for (const ReferralWrite& w : writes) {
     if (auto ok = WriteReferral(w); !ok) return ok;
   }
-  for (const StatusChange& c : history) {
-    if (auto ok = AppendHistory(c); !ok) return ok;
-  }
-  return {};
+  return AppendHistory(history);
 }
 
 // One statement per referral, in the caller's order (id order sweeps the table's

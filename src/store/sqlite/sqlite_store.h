@@ -96,6 +96,8 @@ class SqliteStore final : public Store {
                                std::vector<Referral>& out);
   Result<void> WriteReferral(const ReferralWrite& write);
   Result<void> AppendHistory(const StatusChange& change);
+  // The rows in order, several to a statement.
+  Result<void> AppendHistory(std::span<const StatusChange> changes);
   // Ends what BeginWrite's bulk modes changed: foreign keys checked again, the usual cache.
   void EndBulk();
   Result<void> SetCacheKiB(int kib);
