@@ -73,15 +73,11 @@ Result<json> Handle(Engine& engine, int route, int64_t id, std::string_view text
       return ToJson(*rule);
     }
     case 5: {  // POST /api/v1/keys
-      auto name = StringField(*body, "name", true);
-      if (!name) return std::unexpected(name.error());
-      auto scope = StringField(*body, "scope", true);
-      if (!scope) return std::unexpected(scope.error());
-      auto made = engine.AddApiKey(*name, *scope);
+      auto input = ApiKeyBody(*body);
+      if (!input) return std::unexpected(input.error());
+      auto made = engine.AddApiKey(input->name, input->scope);
       if (!made) return std::unexpected(made.error());
-      json out = ToJson(made->key);
-      out["key"] = made->secret;
-      return out;
+      return ToJson(*made);
     }
     default: {  // POST /api/v1/session: the password check itself takes 0.1 s
       auto credentials = SignInBody(*body);

@@ -27,11 +27,7 @@ void AddApiKeyCommands(CLI::App& app, Context& ctx) {
     if (!session) return;
     auto made = session->engine->AddApiKey(*name, *scope);
     if (!made) return ReportError(ctx, made.error());
-    if (ctx.json) {
-      nlohmann::json out = ToJson(made->key);
-      out["key"] = made->secret;
-      return PrintJson(out);
-    }
+    if (ctx.json) return PrintJson(ToJson(*made));
     fmt::print("{}\n", made->secret);
     fmt::print(stderr,
                "API key {} \"{}\" ({}): store it now, it cannot be shown again.\n"

@@ -103,6 +103,12 @@ json ToJson(const ApiKey& k) {
           {"revoked_at", OptTime(k.revoked_at)}};
 }
 
+json ToJson(const Engine::NewApiKey& made) {
+  json out = ToJson(made.key);
+  out["key"] = made.secret;
+  return out;
+}
+
 json ToJson(const StatusChangeOutcome& o) {
   return {{"id", o.referral_id},
           {"from", StatusName(o.from)},

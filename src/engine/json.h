@@ -23,6 +23,8 @@ nlohmann::json ToJson(const Reward& reward);
 nlohmann::json ToJson(const RewardRule& rule);
 // An API key as listed: never the key itself, which is shown once when it is made.
 nlohmann::json ToJson(const ApiKey& key);
+// A key just made: the key, and under "key" its secret, shown this once.
+nlohmann::json ToJson(const Engine::NewApiKey& made);
 nlohmann::json ToJson(const StatusChangeOutcome& outcome);
 nlohmann::json ToJson(const ListResult& list);
 nlohmann::json ToJson(const ReferralStats& stats);

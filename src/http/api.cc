@@ -481,15 +481,11 @@ void Api::AddRoutes() {
         [](Engine& engine, const Request& request) -> Result<Response> {
           auto body = BodyObject(request.body);
           if (!body) return std::unexpected(body.error());
-          auto name = StringField(*body, "name", true);
-          if (!name) return std::unexpected(name.error());
-          auto scope = StringField(*body, "scope", true);
-          if (!scope) return std::unexpected(scope.error());
-          auto made = engine.AddApiKey(*name, *scope);
+          auto input = ApiKeyBody(*body);
+          if (!input) return std::unexpected(input.error());
+          auto made = engine.AddApiKey(input->name, input->scope);
           if (!made) return std::unexpected(made.error());
-          json out = ToJson(made->key);
-          out["key"] = made->secret;
-          return JsonOf(201, out);
+          return JsonOf(201, ToJson(*made));
         });
   Write(Method::kDelete, "/api/v1/keys/{id}", Scope::kAdmin,
         [](Engine& engine, const Request& request) -> Result<Response> {

@@ -143,6 +143,14 @@ Result<RewardRuleInput> RewardRuleBody(const json& body) {
   return input;
 }
 
+Result<ApiKeyInput> ApiKeyBody(const json& body) {
+  auto name = StringField(body, "name", true);
+  if (!name) return std::unexpected(name.error());
+  auto scope = StringField(body, "scope", true);
+  if (!scope) return std::unexpected(scope.error());
+  return ApiKeyInput{std::move(*name), std::move(*scope)};
+}
+
 Result<Credentials> SignInBody(const json& body) {
   Credentials credentials;
   std::pair<const char*, std::string*> fields[] = {{"email", &credentials.email},

@@ -48,6 +48,12 @@ Result<ReferralKey> KeyField(const nlohmann::json& body);
 // (its campaign comes from the path: left empty here) and of POST /api/v1/session.
 Result<ReferralInput> ReferralBody(const nlohmann::json& body);
 Result<RewardRuleInput> RewardRuleBody(const nlohmann::json& body);
+struct ApiKeyInput {
+  std::string name;
+  std::string scope;
+};
+// The body of POST /api/v1/keys.
+Result<ApiKeyInput> ApiKeyBody(const nlohmann::json& body);
 struct Credentials {
   std::string email;
   std::string password;
