@@ -31,6 +31,7 @@ struct ServeOptions {
   bool api_only = false;  // no web page, even when one is built
   int header_timeout_s = 30;
   int body_timeout_s = 60;
+  int min_body_rate = 1024;
 };
 
 // The web page's files: --web-root, or else web/ beside this executable (where the
@@ -140,6 +141,7 @@ void Serve(Context& ctx, const ServeOptions& options) {
                                : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
   server_options.header_timeout_s = options.header_timeout_s;
   server_options.body_timeout_s = options.body_timeout_s;
+  server_options.min_body_rate = options.min_body_rate;
   http::Server server(**api, server_options);
   auto bound = server.Listen();
   if (!bound) return ReportError(ctx, bound.error());
@@ -177,6 +179,11 @@ void AddServeCommand(CLI::App& app, Context& ctx) {
   serve->add_option("--body-timeout-s", options->body_timeout_s,
                     "seconds a request's body may go without a byte arriving")
       ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  serve->add_option("--min-body-rate", options->min_body_rate,
+                    "bytes a second a request's body must average once --body-timeout-s have "
+                    "passed since its header (0: no minimum)")
+      ->check(CLI::Range(0, 1 << 30))
       ->capture_default_str();
   serve->add_flag("--demo", options->demo,
                   "add a campaign \"Demo\" with sample referrals in every status (once)");

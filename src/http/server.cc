@@ -128,6 +128,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request_.method = ToMethod(head.method());
     request_.target = std::string(head.target());
     request_.received = std::chrono::steady_clock::now();
+    body_bytes_ = 0;
     if (auto it = head.find(bhttp::field::content_type); it != head.end()) {
       request_.content_type = std::string(it->value());
     }
@@ -201,14 +202,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
-  // Reads the body a piece at a time, so the timeout is between pieces, not for all.
+  // Reads the body a piece at a time, so that the timeout is between pieces, not for
+  // all. A body must also keep up an average rate once it has had the timeout to get
+  // going: a client sending a byte now and then would otherwise hold the connection
+  // (and an upload's file) as long as it likes.
   template <class Parser>
   void ReadBody(Parser& parser) {
     if (parser.is_done()) return OnBody(beast::error_code());
-    stream_.expires_after(std::chrono::seconds(server_.options.body_timeout_s));
+    const auto idle = std::chrono::seconds(server_.options.body_timeout_s);
+    auto deadline = std::chrono::steady_clock::now() + idle;
+    if (server_.options.min_body_rate > 0) {
+      // When the bytes received so far stop being enough for the rate.
+      const auto earned = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(static_cast<double>(body_bytes_) /
+                                        server_.options.min_body_rate));
+      deadline = std::min(deadline, request_.received + std::max<std::chrono::steady_clock::duration>(
+                                                             idle, earned));
+    }
+    stream_.expires_at(deadline);
     bhttp::async_read_some(stream_, buffer_, parser,
-                           [self = shared_from_this(), &parser](beast::error_code ec, size_t) {
+                           [self = shared_from_this(), &parser](beast::error_code ec, size_t n) {
                              if (ec) return self->OnBody(ec);
+                             self->body_bytes_ += n;
                              self->ReadBody(parser);
                            });
   }
@@ -306,6 +321,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Request request_;
   std::string remote_;  // the peer's address, asked once
   uint64_t limit_ = 0;
+  uint64_t body_bytes_ = 0;  // of the request being read
   bool keep_alive_ = true;
   bool in_flight_ = false;  // counted in server_.in_flight
 };

@@ -21,6 +21,9 @@ struct ServerOptions {
   std::string temp_dir;  // for uploads; empty: the system's
   int header_timeout_s = 30;  // to read a request's header, and to wait for the next one
   int body_timeout_s = 60;    // with no byte of the body arriving
+  // The least average rate of a body, in bytes a second, once body_timeout_s have
+  // passed since its header arrived; 0: none.
+  int min_body_rate = 1024;
 };
 
 class Server {

@@ -538,6 +538,13 @@ TEST_P(Security, SlowClientsAreCutOffWhileOthersAreServed) {
                           write_key_ +
                           "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
                           "{\"status\": \"appro"));
+  // A body that keeps coming, a byte every 50 ms (so the timeout between bytes never
+  // runs out), far below the least rate.
+  RawConnection trickle_body(server_->port());
+  ASSERT_TRUE(trickle_body.Write("PATCH " + referral + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                                 write_key_ +
+                                 "\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"));
+  size_t body_trickled = 0;
   RawConnection upload(server_->port());
   ASSERT_TRUE(
       upload.Write("POST /api/v1/imports?dry_run=false HTTP/1.1\r\nHost: x\r\n"
@@ -559,16 +566,21 @@ TEST_P(Security, SlowClientsAreCutOffWhileOthersAreServed) {
   EXPECT_EQ(SpooledUploads().size(), 1u);
 
   // Until all are closed (5 s at most): when each was, and what it received.
-  std::vector<RawConnection*> all = {&trickle, &idle, &patch, &upload};
+  std::vector<RawConnection*> all = {&trickle, &idle, &patch, &trickle_body, &upload};
   for (auto& c : half_headers) all.push_back(c.get());
   std::map<RawConnection*, double> closed_at;
   std::map<RawConnection*, std::string> received;
   size_t trickled = 0;
   auto last_byte = Clock::now() - std::chrono::seconds(1);
   while (closed_at.size() < all.size() && SecondsSince(start) < 5) {
-    if (!trickle.peer_closed() && trickled < slow_header.size() &&
-        SecondsSince(last_byte) >= 0.05) {
-      trickle.Write(slow_header.substr(trickled++, 1));
+    if (SecondsSince(last_byte) >= 0.05) {
+      if (!trickle.peer_closed() && trickled < slow_header.size()) {
+        trickle.Write(slow_header.substr(trickled++, 1));
+      }
+      if (!trickle_body.peer_closed()) {
+        trickle_body.Write(" ");
+        ++body_trickled;
+      }
       last_byte = Clock::now();
     }
     for (RawConnection* c : all) {
@@ -589,6 +601,8 @@ TEST_P(Security, SlowClientsAreCutOffWhileOthersAreServed) {
   expect_closed(&idle, kHeaderTimeoutS, "an idle connection");
   expect_closed(&patch, kBodyTimeoutS, "a stalled JSON body");
   expect_closed(&upload, kBodyTimeoutS, "a stalled upload");
+  expect_closed(&trickle_body, kBodyTimeoutS, "a body trickling in below the least rate");
+  EXPECT_GT(body_trickled, 20u) << "the body kept coming until it was cut off";
   EXPECT_EQ(SpooledUploadsAfter(std::chrono::milliseconds(500)), std::vector<std::string>());
   EXPECT_EQ(State(), before);
   EXPECT_EQ(Get("/healthz", "").status, 200);
