@@ -796,9 +796,8 @@ class BulkUpdatePlan {
   std::unordered_map<int64_t, std::vector<RewardRule>> reward_rules_;  // by campaign id
 
   // A status-only file: its rows; the ids, external ids and emails they name; the
-  // referrals found, by id and by the value they matched; the one a row is planned
-  // on, copied from its slim form.
-  // (several when a value is held in several campaigns)
+  // referrals found (by id, and by the value they matched: several when a value is
+  // held in several campaigns); the one a row is planned on, copied from its slim form.
   using HoldersByKey = std::vector<absl::InlinedVector<uint32_t, 1>>;
   bool status_only_ = false;
   std::vector<StatusRow> status_rows_;
