@@ -1,0 +1,51 @@
+#include "util/huge_pages.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory_resource>
+#include <numeric>
+#include <vector>
+
+namespace reftrack {
+namespace {
+
+// A vector growing from bytes to tens of MiB through both kinds of block keeps its
+// contents, and its large blocks start on a 2 MiB boundary.
+TEST(HugePages, VectorGrowsThroughSmallAndMappedBlocks) {
+  HugePageVector<uint64_t> v;
+  for (uint64_t i = 0; i < 5'000'000; ++i) {
+    v.push_back(i * 3);
+    if (v.size() == v.capacity() && v.capacity() * sizeof(uint64_t) >= huge_pages::kMapped) {
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(v.data()) % huge_pages::kMapped, 0u) << v.size();
+    }
+  }
+  for (uint64_t i = 0; i < v.size(); i += 4999) ASSERT_EQ(v[i], i * 3);
+  v = {};
+  EXPECT_EQ(v.capacity(), 0u);
+}
+
+TEST(HugePages, BlocksOfEverySizeAreUsableWhole) {
+  for (size_t bytes : {size_t{1}, size_t{4096}, huge_pages::kMapped - 1, huge_pages::kMapped,
+                       huge_pages::kMapped + 1, 3 * huge_pages::kMapped + 12345}) {
+    auto* p = static_cast<unsigned char*>(huge_pages::Allocate(bytes));
+    ASSERT_NE(p, nullptr);
+    p[0] = 1;
+    p[bytes - 1] = 2;
+    EXPECT_EQ(p[0] + p[bytes - 1], 3) << bytes;
+    huge_pages::Free(p, bytes);
+  }
+}
+
+TEST(HugePages, ArenaUpstream) {
+  std::pmr::monotonic_buffer_resource arena(HugePageResource());
+  std::pmr::vector<int> small(&arena), large(&arena);
+  small.assign(100, 7);
+  large.resize(3'000'000);
+  std::iota(large.begin(), large.end(), 0);
+  EXPECT_EQ(std::accumulate(small.begin(), small.end(), 0), 700);
+  EXPECT_EQ(large[2'999'999], 2'999'999);
+}
+
+}  // namespace
+}  // namespace reftrack
