@@ -7,6 +7,7 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#include <sys/stat.h>
 #endif
 
 namespace reftrack::csv {
@@ -95,6 +96,7 @@ struct Reader::Impl {
   const char* pos_ = nullptr;   // next unconsumed byte
   const char* end_ = nullptr;
   uint64_t consumed_before_ = 0;  // input bytes preceding base_
+  uint64_t size_ = 0;             // 0: not known
   bool started_ = false;
   bool read_error_ = false;
   std::function<void(std::string_view)> tap_;
@@ -293,11 +295,16 @@ struct Reader::Impl {
 Reader::Reader(std::FILE* file) : impl_(std::make_unique<Impl>()) {
   impl_->file_ = file;
   impl_->chunk_ = std::make_unique_for_overwrite<char[]>(kChunkSize);
+  struct stat st {};
+  if (fstat(fileno(file), &st) == 0 && S_ISREG(st.st_mode)) {
+    impl_->size_ = static_cast<uint64_t>(st.st_size);
+  }
 }
 
 Reader::Reader(std::string_view text) : impl_(std::make_unique<Impl>()) {
   impl_->base_ = impl_->pos_ = text.data();
   impl_->end_ = text.data() + text.size();
+  impl_->size_ = text.size();
 }
 
 Reader::~Reader() = default;
@@ -309,5 +316,7 @@ std::string_view Reader::Head() { return impl_->Head(); }
 void Reader::SetTap(std::function<void(std::string_view)> tap) { impl_->tap_ = std::move(tap); }
 
 uint64_t Reader::bytes_read() const { return impl_->bytes_read(); }
+
+uint64_t Reader::size() const { return impl_->size_; }
 
 }  // namespace reftrack::csv

@@ -73,6 +73,9 @@ class Reader {
 
   // Bytes consumed so far, for progress reporting.
   uint64_t bytes_read() const;
+  // The input's size in bytes when it is known beforehand (a regular file, a
+  // string), else 0.
+  uint64_t size() const;
 
   // For a file reader: `tap` sees every block of bytes as it is read from the file,
   // in order (e.g. to hash the file in the same pass).

@@ -14,6 +14,7 @@
 
 #include "domain/normalize.h"
 #include "domain/transition.h"
+#include "util/huge_pages.h"
 #include "util/value_set.h"
 
 namespace reftrack {
@@ -44,8 +45,7 @@ struct UpdateRow {
 // preview writes nothing; an import writes the statuses at the end), packed in a
 // byte: a million changed referrals cost a few tens of MB. The plan needs no more: a
 // row's outcome depends on the status and on whether the referral was ever
-// qualified, not on the timestamps. The statuses entered on the way are what the
-// import's write sets the timestamps from (every change of an import is at one time).
+// qualified, not on the timestamps.
 class Touched {
  public:
   Status status() const { return static_cast<Status>(bits_ & 3); }
@@ -53,31 +53,12 @@ class Touched {
 
   // `after` has just entered its status.
   void Entered(const Referral& after) {
-    bits_ = static_cast<uint8_t>((bits_ & ~3) | static_cast<int>(after.status));
-    if (after.ever_qualified()) bits_ |= kEverQualified;
-    switch (after.status) {
-      case Status::kQualified:
-        bits_ |= kEnteredQualified;
-        break;
-      case Status::kApproved:
-        bits_ |= kEnteredQualified | kEnteredApproved;
-        break;
-      case Status::kDenied:
-        bits_ |= kEnteredDenied;
-        break;
-      case Status::kPending:
-        break;
-    }
-  }
-
-  StatusWrite Write(int64_t id) const {
-    return {id, status(), (bits_ & kEnteredQualified) != 0, (bits_ & kEnteredApproved) != 0,
-            (bits_ & kEnteredDenied) != 0};
+    bits_ = static_cast<uint8_t>(static_cast<int>(after.status) |
+                                 (after.ever_qualified() ? kEverQualified : 0));
   }
 
  private:
-  static constexpr uint8_t kEverQualified = 4, kEnteredQualified = 8, kEnteredApproved = 16,
-                           kEnteredDenied = 32;
+  static constexpr uint8_t kEverQualified = 4;
   uint8_t bits_ = 0;
 };
 
@@ -155,6 +136,15 @@ class BulkUpdatePlan {
     if (!rules) return std::unexpected(rules.error());
     reward_rules_ = std::move(*rules);
     return {};
+  }
+
+  // About `rows` rows will come (estimated from the first rows and the file's size):
+  // a status-only plan makes room for them at once.
+  void Expect(size_t rows) {
+    if (!status_only_) return;
+    status_rows_.reserve(rows);
+    if (col_external_id_key_ >= 0) named_external_ids_.Reserve(rows);
+    if (col_email_key_ >= 0) named_emails_.Reserve(rows);
   }
 
   Result<void> Add(const csv::Record& record) {
@@ -380,9 +370,10 @@ class BulkUpdatePlan {
         const Step& step = steps_[k];
         history.push_back({step.referral_id, step.from, step.to, at_, ChangeSource::kImport,
                            actor_, import_id_});
-        if (k + 1 == end || steps_[k + 1].referral_id != step.referral_id) {
-          statuses.push_back(touched_.at(step.referral_id).Write(step.referral_id));
+        if (k == start || steps_[k - 1].referral_id != step.referral_id) {
+          statuses.push_back({step.referral_id, step.to, false, false, false});
         }
+        Entered(statuses.back(), step.to);
         if (auto rules = reward_rules_.find(step.campaign_id); rules != reward_rules_.end()) {
           RewardsFor(rules->second, step.referral_id,
                      step.referrer_id ? std::optional(step.referrer_id) : std::nullopt,
@@ -396,6 +387,16 @@ class BulkUpdatePlan {
     }
     steps_ = {};
     return {};
+  }
+
+  // A referral's write, after one more of its steps, which entered `to`: it ends in
+  // the last step's status, with the timestamp of every status entered on the way
+  // set (approved is entered through qualified).
+  static void Entered(StatusWrite& write, Status to) {
+    write.status = to;
+    write.entered_qualified |= to == Status::kQualified || to == Status::kApproved;
+    write.entered_approved |= to == Status::kApproved;
+    write.entered_denied |= to == Status::kDenied;
   }
 
   Result<void> LookUpChunk() {
@@ -554,25 +555,23 @@ class BulkUpdatePlan {
 
   // The referral one key column names: its id, or none after reporting why.
   std::optional<int64_t> ResolveKey(const UpdateRow& row, bool email, const std::string& value) {
-    std::string_view column = email ? "referralkey_email" : "referralkey_externalid";
-    std::string what = email ? fmt::format("email {}", Excerpt(value))
-                             : fmt::format("external id \"{}\"", Excerpt(value));
     const std::vector<int64_t>& found =
         status_only_ ? HoldingKey(email, email ? row.email_key : row.external_id_key, row.campaign_id)
                      : Holding(email, value, row.campaign_id);
+    if (found.size() == 1) return found.front();
+    std::string_view column = email ? "referralkey_email" : "referralkey_externalid";
+    std::string what = email ? fmt::format("email {}", Excerpt(value))
+                             : fmt::format("external id \"{}\"", Excerpt(value));
     if (found.empty()) {
       RowError(row.row, column,
                fmt::format("no referral with {}{}", what, InCampaign(row.campaign_id)));
-      return std::nullopt;
-    }
-    if (found.size() > 1) {
+    } else {
       RowError(row.row, column,
                fmt::format("{} matches referrals in several campaigns ({}); add a campaign "
                            "column to name one",
                            what, CampaignList(found)));
-      return std::nullopt;
     }
-    return found.front();
+    return std::nullopt;
   }
 
   // The one referral the row's keys name, or none after reporting why.
@@ -730,12 +729,14 @@ class BulkUpdatePlan {
     ++report_.changed;
     if (status_changed) {
       ++transitions_[static_cast<int>(from)][static_cast<int>(after.status)];
-      touched_[after.id].Entered(after);
+      // A status-only plan keeps what rows made of a referral in slim_.
       if (status_only_) {
         SlimReferral& s =
             slim_[slim_[current_slim_].id == after.id ? current_slim_ : *SlimIndex(after.id)];
         s.status = after.status;
         s.ever_qualified = after.ever_qualified();
+      } else {
+        touched_[after.id].Entered(after);
       }
       if (import_id_) {
         if (steps_.empty()) steps_.reserve(status_only_ ? status_rows_.size() : kChunkRows);
@@ -767,11 +768,14 @@ class BulkUpdatePlan {
 
   int64_t transitions_[4][4] = {};
 
-  // Every referral whose status a row has changed so far; in a preview, every one a
+  // Every referral whose status a row has changed so far (but in a status-only file,
+  // whose slim_ holds that); in a preview, every one a
   // row has changed a field of, whole; the emails and external ids rows gave to
   // referrals (which the store does not know in a preview, nor in an import until
   // the chunk is written).
-  absl::flat_hash_map<int64_t, Touched> touched_;
+  absl::flat_hash_map<int64_t, Touched, absl::Hash<int64_t>, std::equal_to<int64_t>,
+                      HugePageAllocator<std::pair<const int64_t, Touched>>>
+      touched_;
   std::unordered_map<int64_t, std::unique_ptr<Referral>> edited_;
   std::unordered_map<std::string, std::vector<int64_t>> moved_email_;
   std::unordered_map<std::string, std::vector<int64_t>> moved_external_id_;
@@ -792,25 +796,43 @@ class BulkUpdatePlan {
 
   // In an import: the chunk's field changes, in row order; every status change.
   std::vector<ReferralWrite> field_writes_;
-  std::vector<Step> steps_;
+  HugePageVector<Step> steps_;
   std::unordered_map<int64_t, std::vector<RewardRule>> reward_rules_;  // by campaign id
 
   // A status-only file: its rows; the ids, external ids and emails they name; the
   // referrals found (by id, and by the value they matched: several when a value is
   // held in several campaigns); the one a row is planned on, copied from its slim form.
-  using HoldersByKey = std::vector<absl::InlinedVector<uint32_t, 1>>;
+  using HoldersByKey = HugePageVector<absl::InlinedVector<uint32_t, 1>>;
   bool status_only_ = false;
-  std::vector<StatusRow> status_rows_;
-  std::vector<int64_t> named_ids_;
+  HugePageVector<StatusRow> status_rows_;
+  HugePageVector<int64_t> named_ids_;
   ValueSet named_external_ids_;
   ValueSet named_emails_;
-  std::vector<SlimReferral> slim_;
-  absl::flat_hash_map<int64_t, uint32_t> slim_by_id_;
+  HugePageVector<SlimReferral> slim_;
+  absl::flat_hash_map<int64_t, uint32_t, absl::Hash<int64_t>, std::equal_to<int64_t>,
+                      HugePageAllocator<std::pair<const int64_t, uint32_t>>>
+      slim_by_id_;
   HoldersByKey external_id_holders_;
   HoldersByKey email_holders_;
   uint32_t current_slim_ = 0;
   Referral scratch_;
 };
+
+// After this many rows, the file's size tells about how many there are in all.
+constexpr int64_t kEstimateAfterRows = 8192;
+
+// The most rows an estimate makes room for: a file whose first rows are much shorter
+// than the rest would otherwise reserve far too much (room not used costs address
+// space, little memory), and past this, growing costs little beside the rows' work.
+constexpr double kMostExpectedRows = 4 << 20;
+
+// The rows of the whole file, if the rest is like the `rows` read so far, and a few
+// more: a little too much room costs less than growing a full table.
+size_t EstimateRows(const csv::Reader& reader, int64_t rows) {
+  const double per_row = static_cast<double>(reader.bytes_read()) / static_cast<double>(rows);
+  const double estimate = static_cast<double>(reader.size()) / per_row * 1.05;
+  return static_cast<size_t>(std::min(estimate, kMostExpectedRows));
+}
 
 std::vector<std::string_view> KnownColumns() {
   std::vector<std::string_view> known(std::begin(kKeyColumns), std::end(kKeyColumns));
@@ -851,7 +873,12 @@ Result<ImportReport> Plan(Engine& engine, csv::Reader& reader, const ProgressFn&
   BulkUpdatePlan plan(engine, *header, report, import_id, actor);
   if (auto ok = plan.LoadCampaigns(); !ok) return std::unexpected(ok.error());
   auto read = ForEachDataRow(reader, *header, report.rows, report.errors, progress,
-                             [&plan](const csv::Record& record) { return plan.Add(record); });
+                             [&](const csv::Record& record) {
+                               if (report.rows == kEstimateAfterRows && reader.size() > 0) {
+                                 plan.Expect(EstimateRows(reader, report.rows));
+                               }
+                               return plan.Add(record);
+                             });
   if (!read) return std::unexpected(read.error());
   if (auto ok = plan.Finish(); !ok) return std::unexpected(ok.error());
   SortByRow(report.errors);

@@ -1,7 +1,8 @@
 // A set of distinct strings built once and then probed many times (a qualify list
 // matched against a million referrals): the bytes live in one arena, and a flat hash
 // table (Abseil's SwissTable) holds views of them, so a probe touches about one
-// cache line of the table instead of a chain of nodes.
+// cache line of the table instead of a chain of nodes. The table and the arena of a
+// large set are on huge pages (util/huge_pages.h).
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
@@ -12,6 +13,8 @@
 #include <optional>
 #include <string_view>
 #include <vector>
+
+#include "util/huge_pages.h"
 
 namespace reftrack {
 
@@ -25,6 +28,11 @@ class ValueSet {
   ValueSet(const ValueSet&) = delete;
   ValueSet& operator=(const ValueSet&) = delete;
 
+  // Makes room for `n` values in all, so adding them does not grow the table.
+  void Reserve(size_t n) {
+    index_.reserve(n);
+    values_.reserve(n);
+  }
   // Adds a copy of `value` unless the set holds it; returns whether it was added.
   bool Insert(std::string_view value) {
     size_t before = values_.size();
@@ -67,9 +75,12 @@ class ValueSet {
   auto end() const { return values_.end(); }
 
  private:
-  std::pmr::monotonic_buffer_resource arena_;
-  absl::flat_hash_map<std::string_view, uint32_t> index_;
-  std::vector<std::string_view> values_;
+  std::pmr::monotonic_buffer_resource arena_{HugePageResource()};
+  absl::flat_hash_map<std::string_view, uint32_t, absl::Hash<std::string_view>,
+                      std::equal_to<std::string_view>,
+                      HugePageAllocator<std::pair<const std::string_view, uint32_t>>>
+      index_;
+  std::vector<std::string_view, HugePageAllocator<std::string_view>> values_;
 };
 
 }  // namespace reftrack
