@@ -573,13 +573,30 @@ constexpr std::string_view kHistoryInsert =
     "INSERT INTO status_changes (referral_id, from_status, to_status, at, source, actor,"
     " batch_id) VALUES ";
 
-// Binds `change` to parameters base + 1 … base + 7 of `s`; the texts but the time are
-// bound without a copy (the names are static, the actor outlives the statement's run).
-void BindHistory(Statement& s, int base, const StatusChange& change) {
+// The text of a change's time: the rows of one bulk write share their moment, which
+// is then formatted once.
+class TimeText {
+ public:
+  std::string_view Of(Micros at) {
+    if (at != at_ || text_.empty()) {
+      at_ = at;
+      text_ = FormatTimestamp(at);
+    }
+    return text_;
+  }
+
+ private:
+  Micros at_ = 0;
+  std::string text_;
+};
+
+// Binds `change` to parameters base + 1 … base + 7 of `s` without a copy: the names
+// are static, the actor and `times` outlive the statement's run.
+void BindHistory(Statement& s, int base, const StatusChange& change, TimeText& times) {
   s.Bind(base + 1, change.referral_id);
   s.BindStatic(base + 2, StatusName(change.from));
   s.BindStatic(base + 3, StatusName(change.to));
-  s.Bind(base + 4, std::string_view(FormatTimestamp(change.at)));
+  s.BindStatic(base + 4, times.Of(change.at));
   s.BindStatic(base + 5, SourceName(change.source));
   s.BindStatic(base + 6, change.actor);
   s.Bind(base + 7, change.batch_id);
@@ -591,7 +608,8 @@ Result<void> SqliteStore::AppendHistory(const StatusChange& change) {
   static const std::string one = std::string(kHistoryInsert) + "(?, ?, ?, ?, ?, ?, ?)";
   auto insert = Cached(one.c_str());
   if (!insert) return std::unexpected(insert.error());
-  BindHistory(**insert, 0, change);
+  TimeText times;
+  BindHistory(**insert, 0, change, times);
   return (*insert)->Run();
 }
 
@@ -608,9 +626,10 @@ Result<void> SqliteStore::AppendHistory(std::span<const StatusChange> changes) {
     auto insert = Cached(many.c_str());
     if (!insert) return std::unexpected(insert.error());
     Statement& s = **insert;
+    TimeText times;
     for (; next + kHistoryRowsPerInsert <= changes.size(); next += kHistoryRowsPerInsert) {
       for (size_t k = 0; k < kHistoryRowsPerInsert; ++k) {
-        BindHistory(s, static_cast<int>(k * 7), changes[next + k]);
+        BindHistory(s, static_cast<int>(k * 7), changes[next + k], times);
       }
       if (auto ok = s.Run(); !ok) return ok;
     }
@@ -621,9 +640,6 @@ Result<void> SqliteStore::AppendHistory(std::span<const StatusChange> changes) {
   return {};
 }
 
-// Writes go one statement each, in order: without a round trip per statement, this
-// is as fast as SQLite gets, and it keeps each step of a referral that a file
-// changes several times (an email moved away before another takes it).
 Result<void> SqliteStore::WriteBulkChanges(std::span<const ReferralWrite> writes,
                                            std::span<const StatusChange> history) {
   for (const ReferralWrite& w : writes) {
@@ -644,7 +660,7 @@ Result<void> SqliteStore::WriteStatuses(std::span<const StatusWrite> writes, Mic
   Statement& u = **update;
   const std::string moment = FormatTimestamp(at);
   for (const StatusWrite& w : writes) {
-    u.Bind(1, StatusName(w.status));
+    u.BindStatic(1, StatusName(w.status));
     u.BindStatic(2, moment);
     u.Bind(3, static_cast<int64_t>(w.entered_qualified));
     u.Bind(4, static_cast<int64_t>(w.entered_approved));
