@@ -21,12 +21,12 @@ TEST(HugePages, VectorGrowsThroughSmallAndMappedBlocks) {
     }
   }
   for (uint64_t i = 0; i < v.size(); i += 4999) ASSERT_EQ(v[i], i * 3);
-  v = {};
+  v = HugePageVector<uint64_t>();
   EXPECT_EQ(v.capacity(), 0u);
 }
 
 TEST(HugePages, BlocksOfEverySizeAreUsableWhole) {
-  for (size_t bytes : {size_t{1}, size_t{4096}, huge_pages::kMapped - 1, huge_pages::kMapped,
+  for (size_t bytes : {size_t{2}, size_t{4096}, huge_pages::kMapped - 1, huge_pages::kMapped,
                        huge_pages::kMapped + 1, 3 * huge_pages::kMapped + 12345}) {
     auto* p = static_cast<unsigned char*>(huge_pages::Allocate(bytes));
     ASSERT_NE(p, nullptr);
