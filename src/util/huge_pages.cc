@@ -20,8 +20,8 @@ void* Allocate(size_t bytes) {
   const size_t size = RoundUp(bytes);
   // Map one huge page more than needed, then unmap what lies before the first 2 MiB
   // boundary and after the block: the kernel gives huge pages to aligned ranges only.
-  void* mapped = mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* mapped =
+      mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mapped == MAP_FAILED) throw std::bad_alloc();
   auto start = reinterpret_cast<uintptr_t>(mapped);
   uintptr_t aligned = (start + kHugePage - 1) & ~(uintptr_t{kHugePage} - 1);

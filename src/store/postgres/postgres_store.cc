@@ -598,9 +598,11 @@ Result<void> PostgresStore::ForEachMatch(LookupColumn column, std::optional<int6
   const char* sql = MatchSql(column, in_transaction_);
   std::vector<std::string_view> batch;
   batch.reserve(std::min(values.size(), kMatchBatch));
-  for (auto it = values.begin(); it != values.end();) {
+  for (uint32_t next = 0; next < values.size();) {
     batch.clear();
-    for (; it != values.end() && batch.size() < kMatchBatch; ++it) batch.push_back(*it);
+    for (; next < values.size() && batch.size() < kMatchBatch; ++next) {
+      batch.push_back(values[next]);
+    }
     auto rows =
         conn_->Query(sql, Params().Add(std::string_view(pg::ArrayLiteral(batch))).Add(campaign_id));
     if (!rows) return Failed(rows.error());

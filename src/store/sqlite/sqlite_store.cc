@@ -805,6 +805,50 @@ ReferralState ReadState(const Statement& s) {
   return r;
 }
 
+// Rows a match has read, with the value each holds in the matched column: they are
+// looked up in the set a group at a time (ValueSet::IndexOfMany), and those found
+// handed on. The values are copied (a statement's text lasts until its next step).
+class PendingMatches {
+ public:
+  PendingMatches(const ValueSet& values, const Store::MatchFn& found)
+      : values_(values), found_(found) {}
+
+  // `s` is at a row of the state's columns, with the value in column 7.
+  void Add(const Statement& s) {
+    states_.push_back(ReadState(s));
+    bytes_.append(s.View(7));
+    ends_.push_back(bytes_.size());
+    if (states_.size() == kGroup) Flush();
+  }
+
+  void Flush() {
+    views_.clear();
+    size_t begin = 0;
+    for (size_t end : ends_) {
+      views_.emplace_back(bytes_.data() + begin, end - begin);
+      begin = end;
+    }
+    indexes_.resize(views_.size());
+    values_.IndexOfMany(views_, indexes_);
+    for (size_t k = 0; k < states_.size(); ++k) {
+      if (indexes_[k] != ValueSet::kAbsent) found_(states_[k], indexes_[k]);
+    }
+    states_.clear();
+    bytes_.clear();
+    ends_.clear();
+  }
+
+ private:
+  static constexpr size_t kGroup = 64;
+  const ValueSet& values_;
+  const Store::MatchFn& found_;
+  std::vector<ReferralState> states_;
+  std::string bytes_;
+  std::vector<size_t> ends_;
+  std::vector<std::string_view> views_;
+  std::vector<uint32_t> indexes_;
+};
+
 }  // namespace
 
 Result<void> SqliteStore::ForEachMatch(LookupColumn column, std::optional<int64_t> campaign_id,
@@ -841,32 +885,32 @@ Result<void> SqliteStore::ForEachMatch(LookupColumn column, std::optional<int64_
     Statement& s = **scan;
     ResetGuard reset(s);
     if (by_index) s.Bind(1, *campaign_id);
+    PendingMatches pending(values, found);
     int rc;
     while ((rc = s.Step()) == SQLITE_ROW) {
       if (campaign_id && s.Int(1) != *campaign_id) continue;
-      if (s.IsNull(7)) continue;
-      if (std::optional<uint32_t> value = values.IndexOf(s.View(7))) found(ReadState(s), *value);
+      if (!s.IsNull(7)) pending.Add(s);
     }
     if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+    pending.Flush();
   } else {
     auto lookup = Cached(sql.lookup.c_str());
     if (!lookup) return std::unexpected(lookup.error());
     Statement& s = **lookup;
-    std::vector<std::string_view> batch;
-    batch.reserve(kLookupBatch);
-    for (auto it = values.begin(); it != values.end();) {
-      batch.clear();
-      for (; it != values.end() && batch.size() < kLookupBatch; ++it) batch.push_back(*it);
+    PendingMatches pending(values, found);
+    for (uint32_t start = 0; start < values.size(); start += kLookupBatch) {
+      const uint32_t n = std::min<uint32_t>(kLookupBatch, values.size() - start);
       ResetGuard reset(s);
-      for (size_t k = 0; k < kLookupBatch; ++k) {
-        s.BindStatic(static_cast<int>(k + 1), batch[std::min(k, batch.size() - 1)]);
+      for (uint32_t k = 0; k < kLookupBatch; ++k) {
+        s.BindStatic(static_cast<int>(k + 1), values[start + std::min(k, n - 1)]);
       }
       int rc;
       while ((rc = s.Step()) == SQLITE_ROW) {
         if (campaign_id && s.Int(1) != *campaign_id) continue;
-        if (std::optional<uint32_t> value = values.IndexOf(s.View(7))) found(ReadState(s), *value);
+        pending.Add(s);
       }
       if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+      pending.Flush();
     }
   }
   return {};
