@@ -73,7 +73,7 @@ class ValueSet {
   std::optional<uint64_t> Find(std::string_view value, uint64_t hash, size_t slot) const;
   void Grow(size_t capacity);
 
-  HugePageVector<uint64_t> slots_;  // a power of two of them, at most half full
+  HugePageVector<uint64_t> slots_;  // a power of two of them, at most 3/4 full
   HugePageVector<char> arena_;
   HugePageVector<uint64_t> records_;  // each value's record offset, by index
 };
