@@ -59,25 +59,15 @@ StatusSet EnteredStatuses(Status to, bool was_ever_qualified) {
 
 void RewardsFor(std::span<const RewardRule> rules, int64_t referral_id,
                 std::optional<int64_t> referrer_id, StatusSet entered, Micros at,
-                std::vector<Reward>& out) {
+                std::vector<NewReward>& out) {
   for (const RewardRule& rule : rules) {
     if (rule.removed_at || !entered.Has(rule.on)) continue;
-    auto issue = [&](Recipient recipient, std::optional<int64_t> member_id) {
-      Reward r;
-      r.rule_id = rule.id;
-      r.referral_id = referral_id;
-      r.recipient = recipient;
-      r.member_id = member_id;
-      r.amount = rule.amount;
-      r.currency = rule.currency;
-      r.description = rule.description;
-      r.issued_at = at;
-      out.push_back(std::move(r));
-    };
     if (rule.to != RuleRecipients::kReferred && referrer_id) {
-      issue(Recipient::kReferrer, referrer_id);
+      out.push_back({referral_id, rule.id, Recipient::kReferrer, at});
     }
-    if (rule.to != RuleRecipients::kReferrer) issue(Recipient::kReferred, std::nullopt);
+    if (rule.to != RuleRecipients::kReferrer) {
+      out.push_back({referral_id, rule.id, Recipient::kReferred, at});
+    }
   }
 }
 

@@ -57,6 +57,15 @@ struct Reward {
   std::string recipient_email;
 };
 
+// A reward to issue: all the store keeps of it (its terms are its rule's, its
+// referrer its referral's, and it starts issued).
+struct NewReward {
+  int64_t referral_id = 0;
+  int64_t rule_id = 0;
+  Recipient recipient = Recipient::kReferrer;
+  Micros issued_at = 0;
+};
+
 // A set of statuses, one bit each.
 class StatusSet {
  public:
@@ -82,6 +91,6 @@ StatusSet EnteredStatuses(Status to, bool was_ever_qualified);
 // referral does not have. The store drops any it has issued before.
 void RewardsFor(std::span<const RewardRule> rules, int64_t referral_id,
                 std::optional<int64_t> referrer_id, StatusSet entered, Micros at,
-                std::vector<Reward>& out);
+                std::vector<NewReward>& out);
 
 }  // namespace reftrack

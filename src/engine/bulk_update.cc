@@ -359,7 +359,7 @@ class BulkUpdatePlan {
     });
     std::vector<StatusWrite> statuses;
     std::vector<StatusChange> history;
-    std::vector<Reward> rewards;
+    std::vector<NewReward> rewards;
     for (size_t start = 0; start < steps_.size();) {
       size_t end = std::min(start + kWriteBatch, steps_.size());
       while (end < steps_.size() && steps_[end].referral_id == steps_[end - 1].referral_id) ++end;

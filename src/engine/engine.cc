@@ -56,7 +56,7 @@ namespace {
 Result<void> IssueRewards(Store& store, const Referral& referral, StatusSet entered, Micros at) {
   auto rules = store.ListRewardRules(referral.campaign_id, false);
   if (!rules) return std::unexpected(rules.error());
-  std::vector<Reward> rewards;
+  std::vector<NewReward> rewards;
   RewardsFor(*rules, referral.id, referral.referrer_id, entered, at, rewards);
   return store.InsertRewards(rewards);
 }

@@ -193,7 +193,7 @@ Result<void> Qualify(Store& store, std::span<const ReferralState> referrals, Mic
   if (!rules) return std::unexpected(rules.error());
   std::vector<ReferralWrite> writes;
   std::vector<StatusChange> history;
-  std::vector<Reward> rewards;
+  std::vector<NewReward> rewards;
   writes.reserve(std::min(referrals.size(), kWriteChunk));
   history.reserve(std::min(referrals.size(), kWriteChunk));
   for (size_t start = 0; start < referrals.size(); start += kWriteChunk) {

@@ -62,7 +62,7 @@ Result<LoadReport> LoadReferrals(Engine& engine, csv::Reader& reader, const Prog
   auto key = [](int64_t campaign_id, std::string_view email) {
     return fmt::format("{}:{}", campaign_id, email);
   };
-  std::vector<Reward> rewards;
+  std::vector<NewReward> rewards;
   // The batch's new referrals in campaigns with pending rules, read back for their ids
   // (one batched look-up), and the rewards those rules issue them.
   auto issue_rewards = [&]() -> Result<void> {

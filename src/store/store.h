@@ -239,7 +239,7 @@ class Store {
   virtual Result<bool> RemoveRewardRule(int64_t id, Micros at) = 0;
   // Inside a write transaction: stores `rewards`, skipping each whose (rule, referral,
   // recipient) is stored already, by this or any other writer (a unique constraint).
-  virtual Result<void> InsertRewards(std::span<const Reward> rewards) = 0;
+  virtual Result<void> InsertRewards(std::span<const NewReward> rewards) = 0;
   // Rewards with their campaign's name and the recipient's email, oldest first.
   virtual Result<std::vector<Reward>> ListRewards(const RewardFilter& filter) = 0;
   // Inside a write transaction: marks the issued rewards among `ids` paid at `at`;

@@ -867,7 +867,7 @@ Result<bool> PostgresStore::RemoveRewardRule(int64_t id, Micros at) {
 }
 
 // One COPY into a staging table and one INSERT that skips what is there already.
-Result<void> PostgresStore::InsertRewards(std::span<const Reward> rewards) {
+Result<void> PostgresStore::InsertRewards(std::span<const NewReward> rewards) {
   if (rewards.empty()) return {};
   if (auto ok = conn_->Exec(
           "CREATE TEMP TABLE IF NOT EXISTS rewards_staging (referral_id BIGINT, rule_id BIGINT,"
@@ -877,7 +877,7 @@ Result<void> PostgresStore::InsertRewards(std::span<const Reward> rewards) {
   }
   std::string data;
   data.reserve(rewards.size() * 64);
-  for (const Reward& r : rewards) {
+  for (const NewReward& r : rewards) {
     data += std::to_string(r.referral_id);
     data += '\t';
     data += std::to_string(r.rule_id);

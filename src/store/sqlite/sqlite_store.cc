@@ -991,7 +991,7 @@ namespace {
 constexpr size_t kRewardBatch = 32;
 
 // The id that packs a reward's (referral, rule, recipient), as the table's CHECK says.
-int64_t RewardId(const Reward& r) {
+int64_t RewardId(const NewReward& r) {
   return r.referral_id * 1'048'576 + r.rule_id * 2 + (r.recipient == Recipient::kReferred);
 }
 
@@ -1006,28 +1006,31 @@ std::string InsertRewardsSql(size_t rows) {
 
 }  // namespace
 
-Result<void> SqliteStore::InsertRewards(std::span<const Reward> rewards) {
+Result<void> SqliteStore::InsertRewards(std::span<const NewReward> rewards) {
   static const std::string one = InsertRewardsSql(1);
   static const std::string batch = InsertRewardsSql(kRewardBatch);
-  std::string issued_at;
-  Micros formatted = -1;
+  // A bulk change issues them all at one moment, formatted once; a statement's texts
+  // are bound without a copy (the names are static, `times` outlives its run).
+  TimeText times;
   for (size_t start = 0; start < rewards.size();) {
     size_t n = rewards.size() - start >= kRewardBatch ? kRewardBatch : 1;
+    // A statement binds one time: rows of several go one at a time.
+    auto batch_rows = rewards.subspan(start, n);
+    if (std::any_of(batch_rows.begin(), batch_rows.end(),
+                    [&](const NewReward& r) { return r.issued_at != batch_rows[0].issued_at; })) {
+      n = 1;
+    }
     auto stmt = Cached(n == 1 ? one.c_str() : batch.c_str());
     if (!stmt) return std::unexpected(stmt.error());
     Statement& s = **stmt;
     for (size_t i = 0; i < n; ++i) {
-      const Reward& r = rewards[start + i];
-      if (r.issued_at != formatted) {  // a bulk change issues them all at one moment
-        issued_at = FormatTimestamp(r.issued_at);
-        formatted = r.issued_at;
-      }
+      const NewReward& r = rewards[start + i];
       int p = static_cast<int>(5 * i);
       s.Bind(p + 1, RewardId(r));
       s.Bind(p + 2, r.referral_id);
       s.Bind(p + 3, r.rule_id);
-      s.Bind(p + 4, RecipientName(r.recipient));
-      s.Bind(p + 5, std::string_view(issued_at));
+      s.BindStatic(p + 4, RecipientName(r.recipient));
+      s.BindStatic(p + 5, times.Of(r.issued_at));
     }
     if (auto ok = s.Run(); !ok) return ok;
     start += n;

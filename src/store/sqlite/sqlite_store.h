@@ -58,7 +58,7 @@ class SqliteStore final : public Store {
   Result<std::vector<RewardRule>> ListRewardRules(std::optional<int64_t> campaign_id,
                                                   bool include_removed) override;
   Result<bool> RemoveRewardRule(int64_t id, Micros at) override;
-  Result<void> InsertRewards(std::span<const Reward> rewards) override;
+  Result<void> InsertRewards(std::span<const NewReward> rewards) override;
   Result<std::vector<Reward>> ListRewards(const RewardFilter& filter) override;
   Result<int64_t> MarkRewardsPaid(std::span<const int64_t> ids, Micros at) override;
 
