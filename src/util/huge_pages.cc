@@ -45,34 +45,3 @@ void Free(void* p, size_t bytes) noexcept {
 }
 
 }  // namespace reftrack::huge_pages
-
-namespace reftrack {
-
-namespace {
-
-class HugePageMemoryResource : public std::pmr::memory_resource {
-  // A mapped block is aligned to 2 MiB, more than any type needs.
-  void* do_allocate(size_t bytes, size_t alignment) override {
-    if (bytes < huge_pages::kMapped) return ::operator new(bytes, std::align_val_t(alignment));
-    return huge_pages::Allocate(bytes);
-  }
-  void do_deallocate(void* p, size_t bytes, size_t alignment) override {
-    if (bytes < huge_pages::kMapped) {
-      ::operator delete(p, std::align_val_t(alignment));
-      return;
-    }
-    huge_pages::Free(p, bytes);
-  }
-  bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override {
-    return this == &other;
-  }
-};
-
-}  // namespace
-
-std::pmr::memory_resource* HugePageResource() {
-  static HugePageMemoryResource resource;
-  return &resource;
-}
-
-}  // namespace reftrack

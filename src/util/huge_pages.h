@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstddef>
-#include <memory_resource>
 #include <vector>
 
 namespace reftrack {
@@ -38,8 +37,5 @@ class HugePageAllocator {
 
 template <class T>
 using HugePageVector = std::vector<T, HugePageAllocator<T>>;
-
-// For std::pmr arenas (a monotonic_buffer_resource's upstream).
-std::pmr::memory_resource* HugePageResource();
 
 }  // namespace reftrack

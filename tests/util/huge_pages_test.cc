@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <memory_resource>
-#include <numeric>
 #include <vector>
 
 namespace reftrack {
@@ -35,16 +33,6 @@ TEST(HugePages, BlocksOfEverySizeAreUsableWhole) {
     EXPECT_EQ(p[0] + p[bytes - 1], 3) << bytes;
     huge_pages::Free(p, bytes);
   }
-}
-
-TEST(HugePages, ArenaUpstream) {
-  std::pmr::monotonic_buffer_resource arena(HugePageResource());
-  std::pmr::vector<int> small(&arena), large(&arena);
-  small.assign(100, 7);
-  large.resize(3'000'000);
-  std::iota(large.begin(), large.end(), 0);
-  EXPECT_EQ(std::accumulate(small.begin(), small.end(), 0), 700);
-  EXPECT_EQ(large[2'999'999], 2'999'999);
 }
 
 }  // namespace
