@@ -1,4 +1,4 @@
-// reftrack apikey add --name N --scope read|write|admin   prints the new key, once
+// reftrack apikey add [--name N] --scope read|write|admin prints the new key, once
 // reftrack apikey list                                    the keys (never the keys themselves)
 // reftrack apikey revoke ID                               the key stops working at once
 #include <fmt/format.h>
@@ -17,7 +17,7 @@ void AddApiKeyCommands(CLI::App& app, Context& ctx) {
   auto scope = std::make_shared<std::string>("read");
   CLI::App* add = group->add_subcommand(
       "add", "make a key and print it: it is shown this once, only its hash is kept");
-  add->add_option("--name", *name, "what uses it, e.g. crm-sync")->required();
+  add->add_option("--name", *name, "what uses it, e.g. crm-sync (default: key-N)");
   add->add_option("--scope", *scope,
                   "read (only reads), write (also changes referrals), admin (also campaigns, "
                   "rules and keys)")

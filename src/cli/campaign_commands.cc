@@ -1,4 +1,4 @@
-// reftrack campaign add|list
+// reftrack campaign add|set|list
 #include <fmt/format.h>
 
 #include "cli/common.h"
@@ -9,16 +9,39 @@ namespace reftrack::cli {
 void AddCampaignCommands(CLI::App& app, Context& ctx) {
   CLI::App* group = app.add_subcommand("campaign", "referral programs");
 
-  auto name = std::make_shared<std::string>();
+  struct Args {
+    std::string name;
+    std::string currency;
+  };
+  auto args = std::make_shared<Args>();
   CLI::App* add = group->add_subcommand("add", "create a campaign; prints its id");
-  add->add_option("NAME", *name, "the campaign's name")->required();
-  add->callback([&ctx, name] {
+  add->add_option("NAME", args->name, "the campaign's name")->required();
+  add->add_option("--currency", args->currency,
+                  "what its reward rules' amounts are in when a rule names none (default USD)");
+  add->callback([&ctx, args] {
     auto session = OpenSession(ctx);
     if (!session) return;
-    auto campaign = session->engine->AddCampaign(*name);
+    auto campaign = session->engine->AddCampaign(args->name, args->currency);
     if (!campaign) return ReportError(ctx, campaign.error());
     if (ctx.json) return PrintJson(ToJson(*campaign));
     fmt::print("{}\n", campaign->id);
+  });
+
+  auto set_args = std::make_shared<Args>();
+  CLI::App* set = group->add_subcommand("set", "change a campaign's settings");
+  set->add_option("NAME", set_args->name, "the campaign's name")->required();
+  set->add_option("--currency", set_args->currency,
+                  "what its reward rules' amounts are in when a rule names none, e.g. EUR "
+                  "(rules added before keep theirs)")
+      ->required();
+  set->callback([&ctx, set_args] {
+    auto session = OpenSession(ctx);
+    if (!session) return;
+    auto campaign = session->engine->SetCampaignCurrency(set_args->name, set_args->currency);
+    if (!campaign) return ReportError(ctx, campaign.error());
+    if (ctx.json) return PrintJson(ToJson(*campaign));
+    fmt::print("campaign {} \"{}\": currency {}\n", campaign->id, campaign->name,
+               campaign->currency);
   });
 
   CLI::App* list = group->add_subcommand("list", "list campaigns");
@@ -32,7 +55,7 @@ void AddCampaignCommands(CLI::App& app, Context& ctx) {
       for (const Campaign& c : *campaigns) rows.push_back(ToJson(c));
       return PrintJson({{"campaigns", rows}});
     }
-    for (const Campaign& c : *campaigns) fmt::print("{:>6}  {}\n", c.id, c.name);
+    for (const Campaign& c : *campaigns) fmt::print("{:>6}  {}  {}\n", c.id, c.currency, c.name);
   });
   RequireCommand(group);
 }

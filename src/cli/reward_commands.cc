@@ -34,7 +34,8 @@ void AddRuleCommands(CLI::App& app, Context& ctx) {
       ->required();
   add->add_option("--to", input->to, "who gets it: referrer, referred or both")->required();
   add->add_option("--amount", input->amount, "how much, e.g. 50 or 49.99");
-  add->add_option("--currency", input->currency, "the amount's currency, e.g. USD");
+  add->add_option("--currency", input->currency,
+                  "the amount's currency, e.g. USD (default: the campaign's, `campaign set`)");
   add->add_option("--description", input->description, "what it is, e.g. \"a free month\"");
   add->callback([&ctx, input] {
     auto session = OpenSession(ctx);

@@ -15,6 +15,8 @@ struct Campaign {
   int64_t id = 0;
   std::string name;
   Micros created_at = 0;
+  // What a reward rule's amount is in when the rule names no currency (ISO 4217).
+  std::string currency = "USD";
 };
 
 // A person who refers others in one campaign (the "advocate").

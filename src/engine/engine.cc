@@ -21,6 +21,22 @@ std::optional<int64_t> ParseId(std::string_view text) {
   return id;
 }
 
+// A currency as typed: three letters (any case), upper-cased; nullopt otherwise.
+std::optional<std::string> ParseCurrency(std::string_view text) {
+  std::string currency = UpperAscii(Trim(text));
+  if (currency.size() != 3 ||
+      !std::ranges::all_of(currency, [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    return std::nullopt;
+  }
+  return currency;
+}
+
+Error NotACurrency(std::string_view text) {
+  return Error{ErrorCode::kInvalidInput,
+               fmt::format("\"{}\" is not a currency: use three letters like USD or EUR",
+                           Trim(text))};
+}
+
 }  // namespace
 
 Result<ReferralKey> ParseReferralKey(std::string_view text) {
@@ -88,13 +104,24 @@ Result<std::unordered_map<int64_t, std::vector<RewardRule>>> RewardRulesByCampai
   return by_campaign;
 }
 
-Result<Campaign> Engine::AddCampaign(std::string_view name) {
+Result<Campaign> Engine::AddCampaign(std::string_view name, std::string_view currency) {
   std::string trimmed(Trim(name));
   if (trimmed.empty()) return Fail(ErrorCode::kInvalidInput, "campaign name is empty");
+  std::optional<std::string> parsed;
+  if (!Trim(currency).empty()) {
+    parsed = ParseCurrency(currency);
+    if (!parsed) return std::unexpected(NotACurrency(currency));
+  }
   auto tx = store_.BeginWrite();
   if (!tx) return std::unexpected(tx.error());
   auto campaign = store_.CreateCampaign(trimmed, Now());
   if (!campaign) return campaign;
+  if (parsed) {
+    if (auto set = store_.SetCampaignCurrency(campaign->id, *parsed); !set) {
+      return std::unexpected(set.error());
+    }
+    campaign->currency = std::move(*parsed);
+  }
   if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
   return campaign;
 }
@@ -169,14 +196,13 @@ Result<RewardRule> Engine::AddRewardRule(const RewardRuleInput& input) {
       return Fail(ErrorCode::kInvalidInput,
                   fmt::format("amount \"{}\" is not a decimal like 50 or 49.99", amount));
     }
-    std::string currency = UpperAscii(Trim(input.currency));
-    if (currency.size() != 3 ||
-        !std::ranges::all_of(currency, [](char c) { return c >= 'A' && c <= 'Z'; })) {
-      return Fail(ErrorCode::kInvalidInput,
-                  "an amount needs its currency, three letters like USD or EUR");
+    // Without a currency the amount is in the campaign's (read below).
+    if (!Trim(input.currency).empty()) {
+      auto currency = ParseCurrency(input.currency);
+      if (!currency) return std::unexpected(NotACurrency(input.currency));
+      rule.currency = std::move(*currency);
     }
     rule.amount = std::string(amount);
-    rule.currency = std::move(currency);
   } else if (!Trim(input.currency).empty()) {
     return Fail(ErrorCode::kInvalidInput, "a currency needs an amount");
   }
@@ -186,14 +212,37 @@ Result<RewardRule> Engine::AddRewardRule(const RewardRuleInput& input) {
   }
   auto tx = store_.BeginWrite();
   if (!tx) return std::unexpected(tx.error());
-  auto campaign_id = RequireCampaign(input.campaign);
-  if (!campaign_id) return std::unexpected(campaign_id.error());
-  rule.campaign_id = *campaign_id;
+  auto campaign = store_.FindCampaign(Trim(input.campaign));
+  if (!campaign) return std::unexpected(campaign.error());
+  if (!*campaign) {
+    return Fail(ErrorCode::kNotFound,
+                fmt::format("campaign \"{}\" does not exist", Trim(input.campaign)));
+  }
+  rule.campaign_id = (*campaign)->id;
+  if (rule.amount && rule.currency.empty()) rule.currency = (*campaign)->currency;
   rule.created_at = Now();
   auto created = store_.CreateRewardRule(rule);
   if (!created) return created;
   if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
   return created;
+}
+
+Result<Campaign> Engine::SetCampaignCurrency(std::string_view name, std::string_view currency) {
+  auto parsed = ParseCurrency(currency);
+  if (!parsed) return std::unexpected(NotACurrency(currency));
+  auto tx = store_.BeginWrite();
+  if (!tx) return std::unexpected(tx.error());
+  auto campaign = store_.FindCampaign(Trim(name));
+  if (!campaign) return std::unexpected(campaign.error());
+  if (!*campaign) {
+    return Fail(ErrorCode::kNotFound, fmt::format("campaign \"{}\" does not exist", Trim(name)));
+  }
+  if (auto set = store_.SetCampaignCurrency((*campaign)->id, *parsed); !set) {
+    return std::unexpected(set.error());
+  }
+  if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
+  (*campaign)->currency = std::move(*parsed);
+  return std::move(**campaign);
 }
 
 Result<std::vector<RewardRule>> Engine::RewardRules(std::string_view campaign) {
@@ -301,8 +350,11 @@ Result<Referral> Engine::Resolve(const ReferralKey& typed) {
     case ReferralKey::Kind::kId: {
       auto one = store_.GetReferral(key.id);
       if (!one) return std::unexpected(one.error());
-      if (!*one || (campaign_id && (*one)->campaign_id != *campaign_id)) {
-        return Fail(ErrorCode::kNotFound, fmt::format("no referral with id {}", key.id));
+      if (!*one) return Fail(ErrorCode::kNotFound, fmt::format("no referral with id {}", key.id));
+      if (campaign_id && (*one)->campaign_id != *campaign_id) {
+        return Fail(ErrorCode::kNotFound,
+                    fmt::format("referral {} is in campaign \"{}\", not \"{}\"", key.id,
+                                (*one)->campaign, key.campaign));
       }
       return std::move(**one);
     }
@@ -337,8 +389,18 @@ Result<Referral> Engine::Resolve(const ReferralKey& typed) {
   return std::move(found->front());
 }
 
+Result<ReferralDetails> Engine::Details(const ReferralKey& key) {
+  // The key resolved, and the referral, its history and rewards read, as of one moment.
+  auto snapshot = store_.BeginRead();
+  if (!snapshot) return std::unexpected(snapshot.error());
+  auto referral = Resolve(key);
+  if (!referral) return std::unexpected(referral.error());
+  return Details(referral->id);
+}
+
 Result<ReferralDetails> Engine::Details(int64_t referral_id) {
-  // The referral and its history as of one moment.
+  // The referral, its history and rewards as of one moment (inside an open snapshot,
+  // that one).
   auto snapshot = store_.BeginRead();
   if (!snapshot) return std::unexpected(snapshot.error());
   auto referral = store_.GetReferral(referral_id);
@@ -409,8 +471,6 @@ Result<StatusChangeOutcome> Engine::ChangeStatus(int64_t referral_id, Status to,
 }
 
 Result<Engine::NewApiKey> Engine::AddApiKey(std::string_view name, std::string_view scope) {
-  std::string trimmed(Trim(name));
-  if (trimmed.empty()) return Fail(ErrorCode::kInvalidInput, "an API key needs a name");
   auto parsed = ParseScope(Trim(scope));
   if (!parsed) {
     return Fail(ErrorCode::kInvalidInput,
@@ -418,9 +478,20 @@ Result<Engine::NewApiKey> Engine::AddApiKey(std::string_view name, std::string_v
   }
   NewApiKey made;
   made.secret = GenerateApiKey();
-  ApiKey key{0, trimmed, *parsed, ApiKeyPrefix(made.secret), HashApiKey(made.secret), Now(), {}};
+  ApiKey key{0, std::string(Trim(name)), *parsed, ApiKeyPrefix(made.secret),
+             HashApiKey(made.secret), Now(), {}};
   auto tx = store_.BeginWrite();
   if (!tx) return std::unexpected(tx.error());
+  if (key.name.empty()) {
+    // Unnamed (SPEC §5: `apikey add --scope S`): "key-N", N one past the highest id so
+    // far, which is the id the key gets unless another writer races it (names need not
+    // be unique).
+    auto keys = store_.ListApiKeys();
+    if (!keys) return std::unexpected(keys.error());
+    int64_t last = 0;
+    for (const ApiKey& k : *keys) last = std::max(last, k.id);
+    key.name = fmt::format("key-{}", last + 1);
+  }
   auto created = store_.CreateApiKey(key);
   if (!created) return std::unexpected(created.error());
   if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());

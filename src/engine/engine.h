@@ -82,7 +82,8 @@ class Engine {
   explicit Engine(Store& store, Clock clock = NowMicros)
       : store_(store), clock_(std::move(clock)) {}
 
-  Result<Campaign> AddCampaign(std::string_view name);
+  // A new campaign; its currency is USD unless `currency` names another.
+  Result<Campaign> AddCampaign(std::string_view name, std::string_view currency = {});
   Result<Member> AddMember(const MemberInput& input);
   Result<Referral> AddReferral(const ReferralInput& input);
 
@@ -91,7 +92,10 @@ class Engine {
 
   // Exactly one referral, or kNotFound / kAmbiguous with a message that says what to add.
   Result<Referral> Resolve(const ReferralKey& key);
+  // The referral, its history and rewards, read in one snapshot; by key, resolved in
+  // that snapshot too.
   Result<ReferralDetails> Details(int64_t referral_id);
+  Result<ReferralDetails> Details(const ReferralKey& key);
   Result<ListResult> List(const ListRequest& request);
   // Counts of every campaign, or of the one named `campaign` when not empty.
   Result<ReferralStats> CountReferrals(std::string_view campaign);
@@ -99,6 +103,9 @@ class Engine {
   // Reward rules (SPEC §3). A rule on denied is refused, naming why.
   Result<RewardRule> AddRewardRule(const RewardRuleInput& input);
   Result<std::vector<RewardRule>> RewardRules(std::string_view campaign);
+  // Sets the currency of the campaign named `name` (three letters): what its reward
+  // rules' amounts are in when a rule names none. New campaigns have USD.
+  Result<Campaign> SetCampaignCurrency(std::string_view name, std::string_view currency);
   Result<void> RemoveRewardRule(int64_t id);
   Result<std::vector<Reward>> Rewards(const RewardQuery& query);
   // Marks issued rewards paid; returns how many were issued (the others were paid or
@@ -111,7 +118,8 @@ class Engine {
                                            const ChangeContext& context,
                                            const std::optional<std::string>& note = std::nullopt);
 
-  // API keys (SPEC §6). AddApiKey returns the key itself, which is never stored.
+  // API keys (SPEC §6). AddApiKey returns the key itself, which is never stored; an
+  // empty `name` becomes "key-N".
   struct NewApiKey {
     ApiKey key;
     std::string secret;

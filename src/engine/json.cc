@@ -17,7 +17,10 @@ json OptTime(const std::optional<Micros>& t) {
 }  // namespace
 
 json ToJson(const Campaign& c) {
-  return {{"id", c.id}, {"name", c.name}, {"created_at", FormatTimestamp(c.created_at)}};
+  return {{"id", c.id},
+          {"name", c.name},
+          {"currency", c.currency},
+          {"created_at", FormatTimestamp(c.created_at)}};
 }
 
 json ToJson(const Member& m) {

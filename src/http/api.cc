@@ -433,7 +433,9 @@ void Api::AddRoutes() {
           if (!body) return std::unexpected(body.error());
           auto name = StringField(*body, "name", true);
           if (!name) return std::unexpected(name.error());
-          auto campaign = engine.AddCampaign(*name);
+          auto currency = StringField(*body, "currency", false);
+          if (!currency) return std::unexpected(currency.error());
+          auto campaign = engine.AddCampaign(*name, *currency);
           if (!campaign) return std::unexpected(campaign.error());
           return JsonOf(201, ToJson(*campaign));
         });

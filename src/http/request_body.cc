@@ -144,7 +144,7 @@ Result<RewardRuleInput> RewardRuleBody(const json& body) {
 }
 
 Result<ApiKeyInput> ApiKeyBody(const json& body) {
-  auto name = StringField(body, "name", true);
+  auto name = StringField(body, "name", false);  // empty: the engine names it key-N
   if (!name) return std::unexpected(name.error());
   auto scope = StringField(body, "scope", true);
   if (!scope) return std::unexpected(scope.error());

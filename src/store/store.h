@@ -160,6 +160,8 @@ class Store {
   virtual Result<Campaign> CreateCampaign(std::string_view name, Micros at) = 0;
   virtual Result<std::optional<Campaign>> FindCampaign(std::string_view name) = 0;
   virtual Result<std::vector<Campaign>> ListCampaigns() = 0;
+  // Inside a write transaction: false when no campaign has that id.
+  virtual Result<bool> SetCampaignCurrency(int64_t id, std::string_view currency) = 0;
 
   // --- members
   virtual Result<Member> CreateMember(const NewMember& member, Micros at) = 0;

@@ -130,7 +130,8 @@ TEST_P(RewardsTest, BadRulesAreRefusedAndRemovedRulesIssueNothing) {
     const char* says;
   } bad[] = {
       {{"Spring", "qualified", "both", "", "", ""}, "needs an amount"},
-      {{"Spring", "qualified", "both", "10", "", ""}, "needs its currency"},
+      {{"Spring", "qualified", "both", "10", "US", ""}, "is not a currency"},
+      {{"Spring", "qualified", "both", "10", "dollars", ""}, "is not a currency"},
       {{"Spring", "qualified", "both", "ten", "USD", ""}, "is not a decimal"},
       {{"Spring", "qualified", "both", "", "USD", "x"}, "a currency needs an amount"},
       {{"Spring", "soon", "both", "10", "USD", ""}, "is not a status"},
@@ -153,6 +154,32 @@ TEST_P(RewardsTest, BadRulesAreRefusedAndRemovedRulesIssueNothing) {
   const int64_t id = Referred("a@x.com");
   Walk(id, {Status::kQualified});
   EXPECT_EQ(RewardsOf(id), (Got{{{kept, "referred"}, 1}}));
+}
+
+TEST_P(RewardsTest, AnAmountWithoutCurrencyIsInTheCampaignsCurrency) {
+  auto usd = engine_->AddRewardRule(RewardRuleInput{"Spring", "qualified", "both", "50", "", ""});
+  ASSERT_TRUE(usd.has_value()) << usd.error().message;
+  EXPECT_EQ(usd->currency, "USD") << "a new campaign's currency";
+
+  auto set = engine_->SetCampaignCurrency(" Spring ", "eur");
+  ASSERT_TRUE(set.has_value()) << set.error().message;
+  EXPECT_EQ(set->currency, "EUR");
+  auto eur = engine_->AddRewardRule(RewardRuleInput{"Spring", "approved", "referrer", "5", "", ""});
+  ASSERT_TRUE(eur.has_value()) << eur.error().message;
+  EXPECT_EQ(eur->currency, "EUR");
+  auto named = engine_->AddRewardRule(RewardRuleInput{"Spring", "approved", "referred", "5", "gbp", ""});
+  ASSERT_TRUE(named.has_value()) << named.error().message;
+  EXPECT_EQ(named->currency, "GBP") << "a rule's own currency wins";
+
+  auto bad = engine_->SetCampaignCurrency("Spring", "euro");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("is not a currency"), std::string::npos);
+  auto unknown = engine_->SetCampaignCurrency("Nope", "EUR");
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  auto campaign = store_->FindCampaign("Spring");
+  ASSERT_TRUE(campaign.has_value() && campaign->has_value());
+  EXPECT_EQ((*campaign)->currency, "EUR") << "a refused currency changed the campaign";
 }
 
 TEST_P(RewardsTest, ImportsQualifyUploadsAndLoadsIssueEachRewardOnce) {

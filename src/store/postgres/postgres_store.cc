@@ -249,21 +249,30 @@ Result<Campaign> PostgresStore::CreateCampaign(std::string_view name, Micros at)
 }
 
 Result<std::optional<Campaign>> PostgresStore::FindCampaign(std::string_view name) {
-  auto rows = conn_->Query("SELECT id, name, " TS("created_at") " FROM campaigns WHERE name = $1",
+  auto rows = conn_->Query("SELECT id, name, " TS("created_at") ", currency FROM campaigns WHERE name = $1",
                            Params().Add(name));
   if (!rows) return Failed(rows.error());
   if (rows->size() == 0) return std::optional<Campaign>();
-  return Campaign{rows->Int(0, 0), rows->Text(0, 1), OptTime(*rows, 0, 2).value_or(0)};
+  return Campaign{rows->Int(0, 0), rows->Text(0, 1), OptTime(*rows, 0, 2).value_or(0),
+                  rows->Text(0, 3)};
 }
 
 Result<std::vector<Campaign>> PostgresStore::ListCampaigns() {
-  auto rows = conn_->Query("SELECT id, name, " TS("created_at") " FROM campaigns ORDER BY id");
+  auto rows = conn_->Query("SELECT id, name, " TS("created_at") ", currency FROM campaigns ORDER BY id");
   if (!rows) return Failed(rows.error());
   std::vector<Campaign> out;
   for (int i = 0; i < rows->size(); ++i) {
-    out.push_back({rows->Int(i, 0), rows->Text(i, 1), OptTime(*rows, i, 2).value_or(0)});
+    out.push_back({rows->Int(i, 0), rows->Text(i, 1), OptTime(*rows, i, 2).value_or(0),
+                   rows->Text(i, 3)});
   }
   return out;
+}
+
+Result<bool> PostgresStore::SetCampaignCurrency(int64_t id, std::string_view currency) {
+  auto rows = conn_->Query("UPDATE campaigns SET currency = $2 WHERE id = $1 RETURNING id",
+                           Params().Add(id).Add(currency));
+  if (!rows) return Failed(rows.error());
+  return rows->size() > 0;
 }
 
 Result<Member> PostgresStore::CreateMember(const NewMember& member, Micros at) {

@@ -170,7 +170,13 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_expiry ON sessions (expires_at);
 )sql";
 
-constexpr const char* kMigrations[] = {kV1, kV2, kV3, kV4, kV5, kV6};
+// A campaign's currency: what a reward rule's amount is in when the rule names none
+// (SPEC §5: `reward-rule add --amount A` without --currency). Three letters.
+constexpr const char* kV7 = R"sql(
+ALTER TABLE campaigns ADD COLUMN currency TEXT NOT NULL DEFAULT 'USD';
+)sql";
+
+constexpr const char* kMigrations[] = {kV1, kV2, kV3, kV4, kV5, kV6, kV7};
 
 }  // namespace
 

@@ -313,7 +313,7 @@ Result<Campaign> SqliteStore::CreateCampaign(std::string_view name, Micros at) {
 }
 
 Result<std::optional<Campaign>> SqliteStore::FindCampaign(std::string_view name) {
-  auto stmt = Cached("SELECT id, name, created_at FROM campaigns WHERE name = ?1");
+  auto stmt = Cached("SELECT id, name, created_at, currency FROM campaigns WHERE name = ?1");
   if (!stmt) return std::unexpected(stmt.error());
   Statement& s = **stmt;
   ResetGuard reset(s);
@@ -321,20 +321,31 @@ Result<std::optional<Campaign>> SqliteStore::FindCampaign(std::string_view name)
   int rc = s.Step();
   if (rc == SQLITE_DONE) return std::optional<Campaign>();
   if (rc != SQLITE_ROW) return std::unexpected(s.LastError());
-  return Campaign{s.Int(0), s.Text(1), OptTime(s, 2).value_or(0)};
+  return Campaign{s.Int(0), s.Text(1), OptTime(s, 2).value_or(0), s.Text(3)};
 }
 
 Result<std::vector<Campaign>> SqliteStore::ListCampaigns() {
-  auto stmt = Cached("SELECT id, name, created_at FROM campaigns ORDER BY id");
+  auto stmt = Cached("SELECT id, name, created_at, currency FROM campaigns ORDER BY id");
   if (!stmt) return std::unexpected(stmt.error());
   Statement& s = **stmt;
   ResetGuard reset(s);
   std::vector<Campaign> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW)
-    out.push_back({s.Int(0), s.Text(1), OptTime(s, 2).value_or(0)});
+    out.push_back({s.Int(0), s.Text(1), OptTime(s, 2).value_or(0), s.Text(3)});
   if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
   return out;
+}
+
+Result<bool> SqliteStore::SetCampaignCurrency(int64_t id, std::string_view currency) {
+  auto stmt = Cached("UPDATE campaigns SET currency = ?2 WHERE id = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  ResetGuard reset(s);
+  s.Bind(1, id);
+  s.Bind(2, currency);
+  if (s.Step() != SQLITE_DONE) return std::unexpected(s.LastError());
+  return sqlite3_changes(db_->handle()) > 0;
 }
 
 Result<Member> SqliteStore::CreateMember(const NewMember& member, Micros at) {

@@ -24,6 +24,7 @@ class SqliteStore final : public Store {
   Result<Campaign> CreateCampaign(std::string_view name, Micros at) override;
   Result<std::optional<Campaign>> FindCampaign(std::string_view name) override;
   Result<std::vector<Campaign>> ListCampaigns() override;
+  Result<bool> SetCampaignCurrency(int64_t id, std::string_view currency) override;
 
   Result<Member> CreateMember(const NewMember& member, Micros at) override;
   Result<std::optional<Member>> FindMember(int64_t campaign_id, std::string_view email) override;
