@@ -3,6 +3,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <vector>
+
+#include <pwd.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -66,8 +70,17 @@ void RequireCommand(CLI::App* group) {
 }
 
 std::string CliActor() {
-  const char* user = std::getenv("USER");
-  return fmt::format("cli:{}", user && *user ? user : "unknown");
+  // The process's user as the system knows it: $USER may be unset (cron, CI, sudo)
+  // or say anything.
+  uid_t uid = geteuid();
+  std::vector<char> buffer(16384);
+  passwd entry{};
+  passwd* found = nullptr;
+  if (getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr &&
+      found->pw_name != nullptr && *found->pw_name != '\0') {
+    return fmt::format("cli:{}", found->pw_name);
+  }
+  return fmt::format("cli:uid{}", uid);
 }
 
 }  // namespace reftrack::cli

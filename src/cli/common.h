@@ -39,7 +39,7 @@ std::unique_ptr<Session> OpenSession(Context& ctx);
 // Prints "reftrack: message" on stderr and sets the exit status for the error.
 void ReportError(Context& ctx, const Error& error);
 void PrintJson(const nlohmann::json& value);
-// Who is acting, for history rows: "cli:$USER".
+// Who is acting, for history rows: "cli:" and the process's user name (from its uid).
 std::string CliActor();
 
 // Makes a command group (`reftrack referral`) refuse to run without one of its

@@ -33,8 +33,14 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   } catch (const std::exception& e) {
-    // Expected failures are values (util/result.h); this is a bug, said plainly.
+    // Expected failures are values (util/result.h); this is a bug, said plainly in one
+    // line, never an abort (exit 134) with the work perhaps done.
+    std::fflush(stdout);
     std::fprintf(stderr, "reftrack: unexpected error: %s\n", e.what());
+    return kExitFailed;
+  } catch (...) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "reftrack: unexpected error of an unknown kind\n");
     return kExitFailed;
   }
   return ctx.exit_code;

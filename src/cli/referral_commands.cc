@@ -104,9 +104,10 @@ void AddReferralCommands(CLI::App& app, Context& ctx) {
   show->callback([&ctx, show_args] {
     auto session = OpenSession(ctx);
     if (!session) return;
-    auto referral = ResolveKey(ctx, *session->engine, show_args->key, show_args->campaign);
-    if (!referral) return;
-    auto details = session->engine->Details(referral->id);
+    auto key = ParseReferralKey(show_args->key);
+    if (!key) return ReportError(ctx, key.error());
+    key->campaign = show_args->campaign;
+    auto details = session->engine->Details(*key);
     if (!details) return ReportError(ctx, details.error());
     if (ctx.json) return PrintJson(ToJson(*details));
     PrintDetails(*details);

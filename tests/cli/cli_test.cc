@@ -2,6 +2,9 @@
 // exit statuses, and messages on stderr.
 #include <gtest/gtest.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -170,6 +173,84 @@ TEST_P(CliTest, DatabaseFromEnvironment) {
   ASSERT_EQ(std::system(command.c_str()), 0);
   CommandResult listed = Run("campaign list");
   EXPECT_NE(listed.out.find("EnvCampaign"), std::string::npos) << listed.err;
+}
+
+// The history names the process's user, whatever $USER says or whether it is set.
+TEST_P(CliTest, HistoryActorIsTheProcesssUser) {
+  Ok("campaign add Spring");
+  Ok("referral add --campaign Spring --email a@x.com");
+  Ok("referral add --campaign Spring --email b@x.com");
+  passwd* me = getpwuid(geteuid());
+  ASSERT_NE(me, nullptr);
+  const std::string expected = std::string("cli:") + me->pw_name;
+  for (const char* env : {"env -u USER", "env USER=mallory"}) {
+    std::string command = std::string(env) + " " + REFTRACK_BIN + " --db '" + url_ +
+                          "' referral set-status " +
+                          (std::string(env).find("mallory") != std::string::npos ? "2" : "1") +
+                          " qualified >/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  }
+  for (const char* id : {"1", "2"}) {
+    json show = RunJson(std::string("referral show ") + id);
+    ASSERT_EQ(show["history"].size(), 1u) << show.dump();
+    EXPECT_EQ(show["history"][0]["actor"], expected) << "referral " << id;
+  }
+}
+
+// A key narrowed to the wrong campaign says where the referral is.
+TEST_P(CliTest, ShowByIdInAnotherCampaignSaysWhichItIsIn) {
+  Ok("campaign add Spring");
+  Ok("campaign add Fall");
+  Ok("referral add --campaign Spring --email a@x.com");
+  CommandResult r = Run("referral show 1 --campaign Fall");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("referral 1 is in campaign \"Spring\", not \"Fall\""), std::string::npos)
+      << r.err;
+  EXPECT_EQ(RunJson("referral show 1 --campaign Spring")["id"], 1);
+  CommandResult none = Run("referral show 7 --campaign Fall");
+  EXPECT_NE(none.err.find("no referral with id 7"), std::string::npos) << none.err;
+}
+
+// Text that is not UTF-8 (planted behind reftrack's back: every way in refuses it)
+// never makes a --json report fail: it is printed replaced, the command ends 0.
+// PostgreSQL cannot hold such text at all (its UTF8 databases refuse it).
+TEST_P(CliTest, TextThatIsNotUtf8NeverBreaksJsonOutput) {
+  if (GetParam() != "sqlite") GTEST_SKIP() << "PostgreSQL refuses invalid UTF-8 on input";
+  Ok("campaign add Spring");
+  Ok("member add --campaign Spring --email alice@x.com --name Alice");
+  Ok("referral add --campaign Spring --email bob@x.com --name Bob --referrer alice@x.com "
+     "--external-id crm-1 --referral-code R1 --coupon-code C1");
+  Ok("reward-rule add --campaign Spring --on qualified --to both --amount 5 --description gift");
+  Ok("apikey add --name crm --scope read");
+  Ok("referral set-status 1 qualified");
+  // A lone continuation byte, a truncated sequence, an overlong form, a surrogate.
+  const std::string bad = "CAST(X'41FF42C3E080AFEDA080' AS TEXT)";
+  for (const std::string& sql :
+       {"UPDATE referrals SET name = " + bad + ", note = " + bad + ", external_id = " + bad +
+            ", coupon_code = " + bad,
+        "UPDATE campaigns SET name = " + bad, "UPDATE members SET name = " + bad,
+        "UPDATE status_changes SET actor = " + bad, "UPDATE reward_rules SET description = " + bad,
+        "UPDATE api_keys SET name = " + bad}) {
+    // By hand, as an operator with the sqlite3 shell would.
+    std::string path = url_.starts_with("sqlite:") ? url_.substr(7) : url_;
+    std::string command = "sqlite3 '" + path + "' \"" + sql + "\"";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  }
+  for (const char* command :
+       {"referral show 1", "referral list", "campaign list", "reward-rule list", "reward list",
+        "apikey list", "member list --campaign Spring"}) {
+    CommandResult r = Run(std::string(command) + " --json");
+    if (std::string(command).starts_with("member list") && r.exit_code != 0) {
+      continue;  // no such command in this build: not what this test is about
+    }
+    EXPECT_EQ(r.exit_code, 0) << command << "\n" << r.err;
+    EXPECT_TRUE(json::parse(r.out, nullptr, false).is_object()) << command << "\n" << r.out;
+    EXPECT_EQ(r.err.find("unexpected"), std::string::npos) << command << "\n" << r.err;
+    CommandResult text = Run(command);
+    EXPECT_EQ(text.exit_code, 0) << command << "\n" << text.err;
+  }
+  CommandResult exported = Run("reward export - --json");
+  EXPECT_EQ(exported.exit_code, 0) << exported.err;
 }
 
 TEST_P(CliTest, UnreachableDatabaseIsAStorageError) {
