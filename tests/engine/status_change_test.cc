@@ -2,6 +2,10 @@
 // denied: the write, the history row, the timestamps, and the refusals.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "support/engine_fixture.h"
 
 namespace reftrack::testing {
@@ -126,6 +130,53 @@ TEST_P(StatusChangeTest, UnknownReferralIsNotFound) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StatusChangeTest, ::testing::ValuesIn(StoreKinds()));
+
+}  // namespace
+}  // namespace reftrack::testing
+
+namespace reftrack::testing {
+namespace {
+
+// `referral show` (Engine::Details) reads the referral, its history and its rewards as
+// of one moment while another connection keeps changing them: the status shown is
+// always the last change shown, and every qualification shown has its reward.
+class DetailsSnapshotTest : public EngineTest {};
+
+TEST_P(DetailsSnapshotTest, ShowsOneMomentWhileAnotherWriterChangesIt) {
+  AddCampaign("Spring");
+  ASSERT_TRUE(engine_->AddRewardRule({"Spring", "qualified", "referred", "5", "", ""}));
+  const int64_t id = AddReferral("Spring", "a@x.com");
+  std::atomic<bool> stop{false};
+  std::atomic<int> writes{0};
+  std::thread writer([&] {
+    auto store = Store::Open(url_);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    Engine engine(**store);
+    ChangeContext context{ChangeSource::kApi, "writer", {}};
+    for (int i = 0; !stop && i < 2000; ++i) {
+      auto done = engine.ChangeStatus(id, i % 2 == 0 ? Status::kQualified : Status::kPending,
+                                      context);
+      if (done) ++writes;
+    }
+  });
+  int reads = 0;
+  ReferralKey key{ReferralKey::Kind::kEmail, 0, "a@x.com", "Spring"};
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (std::chrono::steady_clock::now() < deadline && (reads < 200 || writes < 50)) {
+    auto details = engine_->Details(key);
+    ASSERT_TRUE(details.has_value()) << details.error().message;
+    const Status last = details->history.empty() ? Status::kPending : details->history.back().to;
+    ASSERT_EQ(details->referral.status, last) << "after " << details->history.size() << " changes";
+    ASSERT_EQ(details->rewards.size(), details->referral.ever_qualified() ? 1u : 0u);
+    ++reads;
+  }
+  stop = true;
+  writer.join();
+  EXPECT_GT(writes.load(), 0);
+  EXPECT_GT(reads, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, DetailsSnapshotTest, ::testing::ValuesIn(StoreKinds()));
 
 }  // namespace
 }  // namespace reftrack::testing
