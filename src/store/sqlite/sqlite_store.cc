@@ -1466,7 +1466,7 @@ namespace {
 // one read transaction through every step: in WAL mode that blocks no writer, and
 // every step copies the same snapshot, so writers committing meanwhile neither
 // restart the copy nor make it inconsistent.
-constexpr int kBackupStepPages = 1024;
+constexpr int kBackupStepPages = 128;  // 2 MiB of 16 KiB pages
 constexpr int kBackupBusyRetries = 6000;  // of 5 ms: 30 s, as a writer waits
 
 bool IsBusy(int rc) { return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED; }
