@@ -58,8 +58,8 @@ void Backup(Context& ctx, const std::string& file, bool force) {
   std::error_code ec;
   if (std::filesystem::exists(file, ec)) {
     if (std::filesystem::equivalent(file, SqlitePath(url), ec)) {
-      return ReportError(ctx, Error{ErrorCode::kInvalidInput,
-                                    fmt::format("{} is the database itself", file)});
+      return ReportError(
+          ctx, Error{ErrorCode::kInvalidInput, fmt::format("{} is the database itself", file)});
     }
     if (!force) {
       return ReportError(ctx, Error{ErrorCode::kInvalidInput,
@@ -110,9 +110,9 @@ void Check(Context& ctx, size_t max_listed) {
     }
   }
   for (const std::string& note : report->notes) fmt::print("note: {}\n", note);
-  std::string summary = fmt::format("checked {} referrals, {} history rows, {} rewards",
-                                    report->referrals_checked, report->history_rows_checked,
-                                    report->rewards_checked);
+  std::string summary =
+      fmt::format("checked {} referrals, {} history rows, {} rewards", report->referrals_checked,
+                  report->history_rows_checked, report->rewards_checked);
   if (report->ok()) return fmt::print("{}: ok\n", summary);
   std::string counts;
   for (const auto& [kind, n] : report->counts) {

@@ -19,13 +19,14 @@ size_t SpaceAtFront(std::string_view s) {
   if (s.size() >= 2 && p[0] == 0xC2 && (p[1] == 0x85 || p[1] == 0xA0)) return 2;  // NEL, NBSP
   if (s.size() < 3) return 0;
   unsigned a = p[0], b = p[1], c = p[2];
-  bool space = (a == 0xE1 && b == 0x9A && c == 0x80) ||               // U+1680
-               (a == 0xE2 && b == 0x80 && ((c >= 0x80 && c <= 0x8B) ||  // U+2000-200B
-                                           c == 0xA8 || c == 0xA9 ||     // U+2028, 2029
-                                           c == 0xAF)) ||                // U+202F
-               (a == 0xE2 && b == 0x81 && c == 0x9F) ||               // U+205F
-               (a == 0xE3 && b == 0x80 && c == 0x80) ||               // U+3000
-               (a == 0xEF && b == 0xBB && c == 0xBF);                 // U+FEFF
+  bool space = (a == 0xE1 && b == 0x9A && c == 0x80) ||  // U+1680
+               (a == 0xE2 && b == 0x80 &&
+                ((c >= 0x80 && c <= 0x8B) ||             // U+2000-200B
+                 c == 0xA8 || c == 0xA9 ||               // U+2028, 2029
+                 c == 0xAF)) ||                          // U+202F
+               (a == 0xE2 && b == 0x81 && c == 0x9F) ||  // U+205F
+               (a == 0xE3 && b == 0x80 && c == 0x80) ||  // U+3000
+               (a == 0xEF && b == 0xBB && c == 0xBF);    // U+FEFF
   return space ? 3 : 0;
 }
 

@@ -23,8 +23,8 @@ std::optional<Status> StoredStatus(std::string_view text) {
 
 // A value as JSON writes it, so white space one cannot see shows: "x@y.com\u00a0".
 std::string Shown(std::string_view value) {
-  return nlohmann::json(std::string(value)).dump(-1, ' ', true,
-                                                  nlohmann::json::error_handler_t::replace);
+  return nlohmann::json(std::string(value))
+      .dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
 }
 
 std::string TimeOrNull(const std::optional<Micros>& t) {
@@ -39,10 +39,14 @@ constexpr size_t kMaxUnnormalizedLookedUp = 100'000;
 
 const char* KeyName(LookupColumn column) {
   switch (column) {
-    case LookupColumn::kEmail: return "email";
-    case LookupColumn::kExternalId: return "external id";
-    case LookupColumn::kReferralCode: return "referral code";
-    case LookupColumn::kCouponCode: return "coupon code";
+    case LookupColumn::kEmail:
+      return "email";
+    case LookupColumn::kExternalId:
+      return "external id";
+    case LookupColumn::kReferralCode:
+      return "referral code";
+    case LookupColumn::kCouponCode:
+      return "coupon code";
   }
   return "?";
 }
@@ -162,10 +166,14 @@ bool ScopedByCampaign(LookupColumn column) {
 const std::optional<std::string>& ValueOf(const Referral& r, LookupColumn column) {
   static const std::optional<std::string> kNone;
   switch (column) {
-    case LookupColumn::kExternalId: return r.external_id;
-    case LookupColumn::kReferralCode: return r.referral_code;
-    case LookupColumn::kCouponCode: return r.coupon_code;
-    case LookupColumn::kEmail: break;
+    case LookupColumn::kExternalId:
+      return r.external_id;
+    case LookupColumn::kReferralCode:
+      return r.referral_code;
+    case LookupColumn::kCouponCode:
+      return r.coupon_code;
+    case LookupColumn::kEmail:
+      break;
   }
   return kNone;
 }
@@ -194,7 +202,8 @@ Result<void> FindCollisions(Store& store, Checker& checker) {
     auto found = store.FindReferralsBy(column, values);
     if (!found) return std::unexpected(found.error());
     for (const Referral& r : *found) {
-      const std::string& value = column == LookupColumn::kEmail ? r.email : ValueOf(r, column).value_or("");
+      const std::string& value =
+          column == LookupColumn::kEmail ? r.email : ValueOf(r, column).value_or("");
       int64_t scope = ScopedByCampaign(column) ? r.campaign_id : 0;
       auto group = groups.find({column, scope, value});
       if (group == groups.end()) continue;
@@ -216,16 +225,17 @@ Result<CheckReport> RunCheck(Store& store, size_t max_listed) {
     checker.SetIntegrityChecked();
     checker.AddIntegrityMessages(**integrity);
   } else {
-    checker.Note("the database's own file check: not run, PostgreSQL has none to call "
-                 "(it checks its pages itself)");
+    checker.Note(
+        "the database's own file check: not run, PostgreSQL has none to call "
+        "(it checks its pages itself)");
   }
   if (auto ok = store.ForEachStoredReferral(
           [&](const Store::StoredReferral& r) { checker.AddReferral(r); });
       !ok) {
     return std::unexpected(ok.error());
   }
-  if (auto ok = store.ForEachRewardKey(
-          [&](const Store::StoredRewardKey& k) { checker.AddReward(k); });
+  if (auto ok =
+          store.ForEachRewardKey([&](const Store::StoredRewardKey& k) { checker.AddReward(k); });
       !ok) {
     return std::unexpected(ok.error());
   }

@@ -36,7 +36,7 @@ struct CheckReport {
   int64_t rewards_checked = 0;
   // False on a store without a file check of its own (PostgreSQL).
   bool integrity_checked = false;
-  std::vector<CheckProblem> problems;  // the first `max_listed`, in the order found
+  std::vector<CheckProblem> problems;     // the first `max_listed`, in the order found
   std::map<std::string, int64_t> counts;  // every problem, by kind
   int64_t problem_count = 0;
   // What was not checked, and why.

@@ -108,8 +108,8 @@ class OpsTest : public ::testing::TestWithParam<std::string> {
 TEST_P(OpsTest, TrailingNoBreakSpaceIsADuplicateNotANewReferral) {
   Ok("campaign add Spring");
   Ok("referral add --campaign Spring --email x@y.com --external-id crm-1 --referral-code R1");
-  CommandResult again = Run(std::string("referral add --campaign Spring --email 'x@y.com") +
-                            kNbsp + "'");
+  CommandResult again =
+      Run(std::string("referral add --campaign Spring --email 'x@y.com") + kNbsp + "'");
   EXPECT_EQ(again.exit_code, 1) << again.out;
   EXPECT_NE(again.err.find("x@y.com"), std::string::npos) << again.err;
   std::string file = dir_.File("load.csv");
@@ -144,9 +144,10 @@ TEST_P(OpsTest, CheckPassesOnACleanDatabase) {
 TEST_P(OpsTest, CheckFindsAForbiddenHistoryStep) {
   FillCleanDatabase();
   // Referral 2 is approved; planted: approved -> pending, as if the rule was bypassed.
-  Plant(url_, "INSERT INTO status_changes (referral_id, from_status, to_status, at, source) "
-              "VALUES (2, 'approved', 'pending', '2030-01-01T00:00:00.000000Z', 'manual');"
-              "UPDATE referrals SET status = 'pending' WHERE id = 2;");
+  Plant(url_,
+        "INSERT INTO status_changes (referral_id, from_status, to_status, at, source) "
+        "VALUES (2, 'approved', 'pending', '2030-01-01T00:00:00.000000Z', 'manual');"
+        "UPDATE referrals SET status = 'pending' WHERE id = 2;");
   json report = Check(1);
   EXPECT_EQ(report["ok"], false);
   EXPECT_TRUE(Lists(report, "history", 2, "(approved -> pending) is forbidden")) << report.dump(2);
@@ -160,8 +161,9 @@ TEST_P(OpsTest, CheckFindsAForbiddenHistoryStep) {
 
 TEST_P(OpsTest, CheckFindsAWrongQualifiedAt) {
   FillCleanDatabase();
-  Plant(url_, "UPDATE referrals SET qualified_at = '2020-01-01T00:00:00.000000Z' WHERE id = 3;"
-              "UPDATE referrals SET qualified_at = NULL WHERE id = 2;");
+  Plant(url_,
+        "UPDATE referrals SET qualified_at = '2020-01-01T00:00:00.000000Z' WHERE id = 3;"
+        "UPDATE referrals SET qualified_at = NULL WHERE id = 2;");
   json report = Check(1);
   EXPECT_TRUE(Lists(report, "qualified_at", 3, "found 2020-01-01T00:00:00.000000Z"))
       << report.dump(2);
@@ -176,9 +178,10 @@ TEST_P(OpsTest, CheckFindsADuplicateReward) {
   if (Postgres()) {
     Plant(url_, "ALTER TABLE rewards DROP CONSTRAINT rewards_referral_id_rule_id_recipient_key;");
   }
-  Plant(url_, "INSERT INTO rewards (id, referral_id, rule_id, recipient, state, issued_at) "
-              "SELECT 999999999999, referral_id, rule_id, recipient, state, issued_at "
-              "FROM rewards WHERE referral_id = 4 AND recipient = 'referred';");
+  Plant(url_,
+        "INSERT INTO rewards (id, referral_id, rule_id, recipient, state, issued_at) "
+        "SELECT 999999999999, referral_id, rule_id, recipient, state, issued_at "
+        "FROM rewards WHERE referral_id = 4 AND recipient = 'referred';");
   json report = Check(1);
   EXPECT_TRUE(Lists(report, "duplicate_reward", 4, "999999999999")) << report.dump(2);
   if (Postgres()) {
@@ -195,7 +198,8 @@ TEST_P(OpsTest, CheckFindsANoBreakSpaceDuplicate) {
   // Stored by a version that trimmed ASCII spaces only.
   Plant(url_, std::string("INSERT INTO referrals (campaign_id, email, status, status_changed_at,"
                           " created_at) VALUES (1, 'r6@x.com") +
-                  kNbsp + "', 'pending', '2026-01-01T00:00:00.000000Z', "
+                  kNbsp +
+                  "', 'pending', '2026-01-01T00:00:00.000000Z', "
                   "'2026-01-01T00:00:00.000000Z');");
   json report = Check(1);
   EXPECT_TRUE(Lists(report, "not_normalized", 7, "found \"r6@x.com\\u00a0\"")) << report.dump(2);

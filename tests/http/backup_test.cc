@@ -18,7 +18,8 @@ using BackupUnderLoad = HttpApiTest;
 TEST_P(BackupUnderLoad, CopyTakenDuringWritesIsSoundAndChecksClean) {
   AddCampaign("spring");
   std::vector<int64_t> ids;
-  for (int i = 0; i < 20; ++i) ids.push_back(AddReferral("spring", "r" + std::to_string(i) + "@x.com"));
+  for (int i = 0; i < 20; ++i)
+    ids.push_back(AddReferral("spring", "r" + std::to_string(i) + "@x.com"));
   ASSERT_FALSE(HasFailure());
   if (GetParam() == "postgres") {
     CommandResult refused = RunReftrack("--db '" + url_ + "' backup '" + dir_.File("b.db") + "'");
@@ -32,7 +33,8 @@ TEST_P(BackupUnderLoad, CopyTakenDuringWritesIsSoundAndChecksClean) {
   std::string csv = "campaign,email\n";
   for (int i = 0; i < 60'000; ++i) csv += "spring,bulk" + std::to_string(i) + "@x.com\n";
   WriteFile(dir_.File("bulk.csv"), csv);
-  CommandResult loaded = RunReftrack("--db '" + url_ + "' referral load '" + dir_.File("bulk.csv") + "'");
+  CommandResult loaded =
+      RunReftrack("--db '" + url_ + "' referral load '" + dir_.File("bulk.csv") + "'");
   ASSERT_EQ(loaded.exit_code, 0) << loaded.err;
 
   // One writer PATCHing referrals back and forth between pending and qualified (and

@@ -1466,7 +1466,7 @@ namespace {
 // one read transaction through every step: in WAL mode that blocks no writer, and
 // every step copies the same snapshot, so writers committing meanwhile neither
 // restart the copy nor make it inconsistent.
-constexpr int kBackupStepPages = 128;  // 2 MiB of 16 KiB pages
+constexpr int kBackupStepPages = 128;     // 2 MiB of 16 KiB pages
 constexpr int kBackupBusyRetries = 6000;  // of 5 ms: 30 s, as a writer waits
 
 bool IsBusy(int rc) { return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED; }
@@ -1493,7 +1493,9 @@ Result<Store::BackupResult> SqliteStore::Backup(const std::string& path) {
   };
   auto snapshot = BeginRead();
   if (!snapshot) return fail(snapshot.error().message);
-  if (auto ok = db_->Exec("SELECT count(*) FROM sqlite_schema"); !ok) return fail(ok.error().message);
+  if (auto ok = db_->Exec("SELECT count(*) FROM sqlite_schema"); !ok) {
+    return fail(ok.error().message);
+  }
 
   sqlite3_backup* backup = sqlite3_backup_init(dest, "main", db_->handle(), "main");
   if (!backup) return fail(sqlite3_errmsg(dest));
@@ -1519,8 +1521,8 @@ Result<Store::BackupResult> SqliteStore::Backup(const std::string& path) {
   dest = nullptr;
   if (std::rename(partial.c_str(), path.c_str()) != 0) {
     std::remove(partial.c_str());
-    return Fail(ErrorCode::kStorage,
-                fmt::format("backup: cannot rename {} to {}: {}", partial, path, std::strerror(errno)));
+    return Fail(ErrorCode::kStorage, fmt::format("backup: cannot rename {} to {}: {}", partial,
+                                                 path, std::strerror(errno)));
   }
   std::error_code ec;
   result.bytes = static_cast<int64_t>(std::filesystem::file_size(path, ec));
