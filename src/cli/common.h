@@ -55,5 +55,6 @@ void AddRewardCommandGroups(CLI::App& app, Context& ctx);
 void AddApiKeyCommands(CLI::App& app, Context& ctx);
 void AddServeCommand(CLI::App& app, Context& ctx);
 void AddUserCommands(CLI::App& app, Context& ctx);
+void AddOpsCommands(CLI::App& app, Context& ctx);
 
 }  // namespace reftrack::cli

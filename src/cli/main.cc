@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   AddApiKeyCommands(app, ctx);
   AddUserCommands(app, ctx);
   AddServeCommand(app, ctx);
+  AddOpsCommands(app, ctx);
   RequireCommand(&app);
 
   try {

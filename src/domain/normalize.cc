@@ -7,17 +7,52 @@
 namespace reftrack {
 
 namespace {
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+
+bool IsAsciiSpace(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+// The length of the white space character that `s` starts with, 0 if none: Unicode's
+// White_Space set, and U+200B and U+FEFF, which spreadsheets leave around values.
+size_t SpaceAtFront(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  if (s.empty()) return 0;
+  if (p[0] < 0x80) return IsAsciiSpace(p[0]) ? 1 : 0;
+  if (s.size() >= 2 && p[0] == 0xC2 && (p[1] == 0x85 || p[1] == 0xA0)) return 2;  // NEL, NBSP
+  if (s.size() < 3) return 0;
+  unsigned a = p[0], b = p[1], c = p[2];
+  bool space = (a == 0xE1 && b == 0x9A && c == 0x80) ||  // U+1680
+               (a == 0xE2 && b == 0x80 &&
+                ((c >= 0x80 && c <= 0x8B) ||             // U+2000-200B
+                 c == 0xA8 || c == 0xA9 ||               // U+2028, 2029
+                 c == 0xAF)) ||                          // U+202F
+               (a == 0xE2 && b == 0x81 && c == 0x9F) ||  // U+205F
+               (a == 0xE3 && b == 0x80 && c == 0x80) ||  // U+3000
+               (a == 0xEF && b == 0xBB && c == 0xBF);    // U+FEFF
+  return space ? 3 : 0;
 }
+
+// The same for the character that `s` ends with.
+size_t SpaceAtBack(std::string_view s) {
+  if (s.empty()) return 0;
+  if (static_cast<unsigned char>(s.back()) < 0x80) {
+    return IsAsciiSpace(static_cast<unsigned char>(s.back())) ? 1 : 0;
+  }
+  for (size_t n : {size_t{2}, size_t{3}}) {
+    if (s.size() >= n && SpaceAtFront(s.substr(s.size() - n)) == n) return n;
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::string_view Trim(std::string_view s) {
-  size_t b = 0;
-  size_t e = s.size();
-  while (b < e && IsSpace(s[b])) ++b;
-  while (e > b && IsSpace(s[e - 1])) --e;
-  return s.substr(b, e - b);
+  // The common case, a value with a letter or digit at each end, decides on two bytes.
+  if (s.empty()) return s;
+  auto front = static_cast<unsigned char>(s.front());
+  auto back = static_cast<unsigned char>(s.back());
+  if (front < 0x80 && back < 0x80 && !IsAsciiSpace(front) && !IsAsciiSpace(back)) return s;
+  while (size_t n = SpaceAtFront(s)) s.remove_prefix(n);
+  while (size_t n = SpaceAtBack(s)) s.remove_suffix(n);
+  return s;
 }
 
 std::string LowerAscii(std::string_view s) {

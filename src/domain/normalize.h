@@ -1,5 +1,7 @@
 // How values are compared (SPEC §1): emails trimmed and lower-cased; referral codes,
-// coupon codes and external ids trimmed and compared exactly.
+// coupon codes and external ids trimmed and compared exactly. Trimmed means of Unicode
+// white space (U+00A0 from a spreadsheet as well as ASCII spaces), and U+200B and
+// U+FEFF.
 #pragma once
 
 #include <string>
@@ -7,6 +9,9 @@
 
 namespace reftrack {
 
+// `s` without the white space at either end: every Unicode White_Space character
+// (U+0009-000D, 0020, 0085, 00A0, 1680, 2000-200A, 2028, 2029, 202F, 205F, 3000) and
+// U+200B (zero width space) and U+FEFF (byte order mark), which spreadsheets leave.
 std::string_view Trim(std::string_view s);
 std::string LowerAscii(std::string_view s);
 std::string UpperAscii(std::string_view s);

@@ -280,6 +280,46 @@ class Store {
   virtual Result<void> WriteStatusChange(const Referral& after, const StatusChange& change) = 0;
   virtual Result<std::vector<StatusChange>> History(int64_t referral_id) = 0;
 
+  // --- operations (`reftrack check`, `reftrack backup`; SPEC §13)
+  // The whole database read in order, a row at a time, so a million referrals take
+  // bounded memory. Texts are as stored, not parsed, so a value the domain does not
+  // know (a status, a source) is seen as it is. Call inside a ReadSnapshot.
+  struct StoredChange {
+    int64_t id = 0;
+    std::string from, to, source;
+    std::optional<Micros> at;  // nullopt when not a timestamp
+  };
+  struct StoredReferral {
+    int64_t id = 0;
+    int64_t campaign_id = 0;
+    std::string status;
+    std::optional<Micros> qualified_at;
+    std::string email;
+    std::optional<std::string> external_id, referral_code, coupon_code;
+    std::vector<StoredChange> history;  // in id order
+  };
+  // Every referral with its history, in id order.
+  using StoredReferralFn = std::function<void(const StoredReferral&)>;
+  virtual Result<void> ForEachStoredReferral(const StoredReferralFn& each) = 0;
+  struct StoredRewardKey {
+    int64_t id = 0, referral_id = 0, rule_id = 0;
+    std::string recipient;
+  };
+  // Every reward's (referral, rule, recipient), ordered by them and then id.
+  using StoredRewardFn = std::function<void(const StoredRewardKey&)>;
+  virtual Result<void> ForEachRewardKey(const StoredRewardFn& each) = 0;
+  // The database engine's own check of its files: its messages (empty when sound),
+  // or nullopt when the store has none to run (PostgreSQL).
+  virtual Result<std::optional<std::vector<std::string>>> IntegrityCheck() = 0;
+  struct BackupResult {
+    int64_t bytes = 0;
+    int64_t pages = 0;
+  };
+  // Copies the database, consistent as of one moment, into a new file at `path`
+  // (replacing one there), while other connections keep writing. PostgreSQL:
+  // kInvalidInput, saying to use pg_dump.
+  virtual Result<BackupResult> Backup(const std::string& path) = 0;
+
  protected:
   friend class WriteTransaction;
   friend class ReadSnapshot;

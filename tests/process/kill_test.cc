@@ -406,6 +406,9 @@ TEST(ProcessKill, KillDuringReferralLoadLeavesNoneOrAllRows) {
   const LoadState recovered = InspectLoad(*recoverable_db);
   EXPECT_EQ(recovered.integrity, "ok");
   EXPECT_EQ(recovered.referrals, rows);
+  auto checked = RunReftrack("--db " + *recoverable_db + " check");
+  EXPECT_EQ(checked.exit_code, 0) << "reftrack check on the recovered database:\n"
+                                  << checked.out << checked.err;
   std::printf("kill load: rerun took %.2f s; whole test %.2f s\n", rerun_seconds,
               SecondsSince(test_started));
 }
@@ -765,6 +768,9 @@ void KillOperation(const std::string& kind, const Operation& op, const TempDir& 
   if (sqlite) { EXPECT_EQ(SqliteIntegrity(dbs.SqlitePath(*recoverable)), "ok"); }
   const bool rerun_ok = Fingerprint(dbs.Url(*recoverable)) == after;
   EXPECT_TRUE(rerun_ok) << "the rerun on a killed database left other data than a full run";
+  auto checked = RunReftrack("--db '" + dbs.Url(*recoverable) + "' check");
+  EXPECT_EQ(checked.exit_code, 0) << "reftrack check on the recovered database:\n"
+                                  << checked.out << checked.err;
 
   for (const auto& [label, tally] : {std::pair{"chosen", &chosen}, std::pair{"random", &random}}) {
     std::string phases;

@@ -373,6 +373,11 @@ TEST_P(ProcessRace, TwoProcessesRacingOnOneDatabaseKeepEveryHistoryLegal) {
   for (size_t i = 1; i < actors.size(); ++i) switches += actors[i][0] != actors[i - 1][0];
   std::printf("race: the writer changed %d times along the history\n", switches);
   EXPECT_GE(switches, 10) << "the workers barely overlapped; the race did not happen";
+
+  // And `reftrack check` (SPEC §13), which replays every history through the domain's
+  // own rules table, finds nothing either.
+  testing::CommandResult checked = testing::RunReftrack("--db '" + url + "' check");
+  EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ProcessRace, ::testing::ValuesIn(StoreKinds()));

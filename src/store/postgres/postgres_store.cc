@@ -1219,3 +1219,95 @@ Result<std::vector<StatusCount>> PostgresStore::CountReferrals() {
 }
 
 }  // namespace reftrack
+
+// --- operations
+
+namespace reftrack {
+
+namespace {
+// Referrals per page of the keyset walk: each page one query, its history joined.
+constexpr int64_t kStoredReferralPage = 10'000;
+}  // namespace
+
+// Keyset pages in id order (inside the caller's snapshot, one view throughout), each
+// with its referrals' history through status_changes_referral (referral_id, id).
+Result<void> PostgresStore::ForEachStoredReferral(const StoredReferralFn& each) {
+  int64_t after = 0;
+  StoredReferral r;
+  bool have = false;
+  while (true) {
+    auto rows = conn_->Query(
+        "WITH page AS (SELECT id, campaign_id, status, qualified_at, email, external_id,"
+        " referral_code, coupon_code FROM referrals WHERE id > $1 ORDER BY id LIMIT $2)"
+        " SELECT p.id, p.campaign_id, p.status, " TS("p.qualified_at") ", p.email,"
+        " p.external_id, p.referral_code, p.coupon_code, h.id, h.from_status, h.to_status,"
+        " h.source, " TS("h.at")
+        " FROM page p LEFT JOIN status_changes h ON h.referral_id = p.id ORDER BY p.id, h.id",
+        Params().Add(after).Add(kStoredReferralPage));
+    if (!rows) return Failed(rows.error());
+    if (rows->size() == 0) break;
+    for (int i = 0; i < rows->size(); ++i) {
+      int64_t id = rows->Int(i, 0);
+      if (!have || id != r.id) {
+        if (have) each(r);
+        have = true;
+        r.id = id;
+        r.campaign_id = rows->Int(i, 1);
+        r.status = rows->Text(i, 2);
+        r.qualified_at = OptTime(*rows, i, 3);
+        r.email = rows->Text(i, 4);
+        r.external_id = rows->OptText(i, 5);
+        r.referral_code = rows->OptText(i, 6);
+        r.coupon_code = rows->OptText(i, 7);
+        r.history.clear();
+      }
+      if (rows->IsNull(i, 8)) continue;
+      r.history.push_back({rows->Int(i, 8), rows->Text(i, 9), rows->Text(i, 10),
+                           rows->Text(i, 11), OptTime(*rows, i, 12)});
+    }
+    after = r.id;
+  }
+  if (have) each(r);
+  return {};
+}
+
+Result<void> PostgresStore::ForEachRewardKey(const StoredRewardFn& each) {
+  // Keyset pages too, on the sort key itself.
+  constexpr int64_t kPage = 50'000;
+  std::optional<StoredRewardKey> last;
+  while (true) {
+    auto rows =
+        last ? conn_->Query("SELECT id, referral_id, rule_id, recipient FROM rewards"
+                            " WHERE (referral_id, rule_id, recipient, id) > ($1, $2, $3, $4)"
+                            " ORDER BY referral_id, rule_id, recipient, id LIMIT $5",
+                            Params()
+                                .Add(last->referral_id)
+                                .Add(last->rule_id)
+                                .Add(std::string_view(last->recipient))
+                                .Add(last->id)
+                                .Add(kPage))
+             : conn_->Query("SELECT id, referral_id, rule_id, recipient FROM rewards"
+                            " ORDER BY referral_id, rule_id, recipient, id LIMIT $1",
+                            Params().Add(kPage));
+    if (!rows) return Failed(rows.error());
+    for (int i = 0; i < rows->size(); ++i) {
+      last = StoredRewardKey{rows->Int(i, 0), rows->Int(i, 1), rows->Int(i, 2), rows->Text(i, 3)};
+      each(*last);
+    }
+    if (rows->size() < kPage) break;
+  }
+  return {};
+}
+
+// PostgreSQL checks its pages itself (checksums, amcheck for an administrator).
+Result<std::optional<std::vector<std::string>>> PostgresStore::IntegrityCheck() {
+  return std::optional<std::vector<std::string>>();
+}
+
+Result<Store::BackupResult> PostgresStore::Backup(const std::string&) {
+  return Fail(ErrorCode::kInvalidInput,
+              "reftrack backup copies an SQLite database; back up PostgreSQL with pg_dump, "
+              "e.g. pg_dump --format=custom --file=FILE 'URL' (the URL of --db)");
+}
+
+}  // namespace reftrack

@@ -75,6 +75,11 @@ class PostgresStore final : public Store {
   Result<void> WriteStatusChange(const Referral& after, const StatusChange& change) override;
   Result<std::vector<StatusChange>> History(int64_t referral_id) override;
 
+  Result<void> ForEachStoredReferral(const StoredReferralFn& each) override;
+  Result<void> ForEachRewardKey(const StoredRewardFn& each) override;
+  Result<std::optional<std::vector<std::string>>> IntegrityCheck() override;
+  Result<BackupResult> Backup(const std::string& path) override;
+
  protected:
   Result<void> CommitWrite() override;
   void RollbackWrite() override;

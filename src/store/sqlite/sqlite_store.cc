@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <limits>
 
 #include <algorithm>
@@ -1396,6 +1400,144 @@ Result<std::vector<StatusCount>> SqliteStore::CountReferrals() {
   }
   if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
   return out;
+}
+
+}  // namespace reftrack
+
+// --- operations
+
+namespace reftrack {
+
+// One pass: referrals in rowid order, each joined to its history through
+// status_changes_referral (referral_id, id), so rows come in order without a sort.
+Result<void> SqliteStore::ForEachStoredReferral(const StoredReferralFn& each) {
+  auto stmt = db_->Prepare(
+      "SELECT r.id, r.campaign_id, r.status, r.qualified_at, r.email, r.external_id,"
+      " r.referral_code, r.coupon_code, h.id, h.from_status, h.to_status, h.source, h.at"
+      " FROM referrals r LEFT JOIN status_changes h ON h.referral_id = r.id"
+      " ORDER BY r.id, h.id",
+      false);
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  StoredReferral r;
+  bool have = false;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    int64_t id = s.Int(0);
+    if (!have || id != r.id) {
+      if (have) each(r);
+      have = true;
+      r.id = id;
+      r.campaign_id = s.Int(1);
+      r.status = s.Text(2);
+      r.qualified_at = OptTime(s, 3);
+      r.email = s.Text(4);
+      r.external_id = s.OptText(5);
+      r.referral_code = s.OptText(6);
+      r.coupon_code = s.OptText(7);
+      r.history.clear();
+    }
+    if (s.IsNull(8)) continue;
+    r.history.push_back({s.Int(8), s.Text(9), s.Text(10), s.Text(11), OptTime(s, 12)});
+  }
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  if (have) each(r);
+  return {};
+}
+
+Result<void> SqliteStore::ForEachRewardKey(const StoredRewardFn& each) {
+  auto stmt = db_->Prepare(
+      "SELECT id, referral_id, rule_id, recipient FROM rewards"
+      " ORDER BY referral_id, rule_id, recipient, id",
+      false);
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) each({s.Int(0), s.Int(1), s.Int(2), s.Text(3)});
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  return {};
+}
+
+Result<std::optional<std::vector<std::string>>> SqliteStore::IntegrityCheck() {
+  auto stmt = db_->Prepare("PRAGMA integrity_check", false);
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  std::vector<std::string> messages;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    if (std::string m = s.Text(0); m != "ok") messages.push_back(std::move(m));
+  }
+  if (rc != SQLITE_DONE) return std::unexpected(s.LastError());
+  return messages;
+}
+
+namespace {
+
+// SQLite's online backup, in steps of kBackupStepPages. The source connection holds
+// one read transaction through every step: in WAL mode that blocks no writer, and
+// every step copies the same snapshot, so writers committing meanwhile neither
+// restart the copy nor make it inconsistent.
+constexpr int kBackupStepPages = 128;     // 2 MiB of 16 KiB pages
+constexpr int kBackupBusyRetries = 6000;  // of 5 ms: 30 s, as a writer waits
+
+bool IsBusy(int rc) { return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED; }
+
+}  // namespace
+
+Result<Store::BackupResult> SqliteStore::Backup(const std::string& path) {
+  // Written beside `path` and renamed over it at the end, so `path` is never a
+  // half-written copy, even when the copy fails or is killed.
+  const std::string partial = path + ".partial";
+  std::remove(partial.c_str());
+  sqlite3* dest = nullptr;
+  if (int rc = sqlite3_open_v2(partial.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                               nullptr);
+      rc != SQLITE_OK) {
+    std::string msg = dest ? sqlite3_errmsg(dest) : sqlite3_errstr(rc);
+    sqlite3_close(dest);
+    return Fail(ErrorCode::kStorage, fmt::format("cannot create {}: {}", partial, msg));
+  }
+  auto fail = [&](std::string what) -> std::unexpected<Error> {
+    sqlite3_close(dest);
+    std::remove(partial.c_str());
+    return std::unexpected(Error{ErrorCode::kStorage, fmt::format("backup to {}: {}", path, what)});
+  };
+  auto snapshot = BeginRead();
+  if (!snapshot) return fail(snapshot.error().message);
+  if (auto ok = db_->Exec("SELECT count(*) FROM sqlite_schema"); !ok) {
+    return fail(ok.error().message);
+  }
+
+  sqlite3_backup* backup = sqlite3_backup_init(dest, "main", db_->handle(), "main");
+  if (!backup) return fail(sqlite3_errmsg(dest));
+  int rc = SQLITE_OK;
+  int retries = 0;
+  while (true) {
+    rc = sqlite3_backup_step(backup, kBackupStepPages);
+    if (rc == SQLITE_DONE) break;
+    if (IsBusy(rc) && ++retries < kBackupBusyRetries) {
+      sqlite3_sleep(5);
+      continue;
+    }
+    if (rc != SQLITE_OK) break;
+  }
+  BackupResult result{0, sqlite3_backup_pagecount(backup)};
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) return fail(sqlite3_errstr(rc));
+  // The copy stands alone: one file, in rollback-journal mode, needing no -wal beside it.
+  if (sqlite3_exec(dest, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return fail(sqlite3_errmsg(dest));
+  }
+  if (sqlite3_close(dest) != SQLITE_OK) return fail("closing the copy failed");
+  dest = nullptr;
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    std::remove(partial.c_str());
+    return Fail(ErrorCode::kStorage, fmt::format("backup: cannot rename {} to {}: {}", partial,
+                                                 path, std::strerror(errno)));
+  }
+  std::error_code ec;
+  result.bytes = static_cast<int64_t>(std::filesystem::file_size(path, ec));
+  return result;
 }
 
 }  // namespace reftrack
