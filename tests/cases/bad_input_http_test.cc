@@ -252,7 +252,8 @@ TEST_P(BadInputOverHttp, EveryImportAndQualifyCaseAnswersAsTheCliDoes) {
             << " refused, " << applied << " with a report, applied in turn\n";
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, BadInputOverHttp, ::testing::ValuesIn(StoreKinds()));
+INSTANTIATE_TEST_SUITE_P(Stores, BadInputOverHttp, ::testing::ValuesIn(StoreKinds()),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace reftrack::testing
