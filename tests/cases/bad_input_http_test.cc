@@ -73,9 +73,9 @@ struct RawAnswer {
 RawAnswer PostHeaderOnly(uint16_t port, const std::string& target, const std::string& key,
                          uint64_t size) {
   RawConnection connection(port);
-  EXPECT_TRUE(connection.Write("POST " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                               key + "\r\nContent-Type: text/csv\r\nContent-Length: " +
-                               std::to_string(size) + "\r\n\r\n"));
+  EXPECT_TRUE(connection.Write(
+      "POST " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key +
+      "\r\nContent-Type: text/csv\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n"));
   const std::string text = connection.ReadUntil("never in an answer", std::chrono::seconds(10));
   RawAnswer answer;
   if (text.starts_with("HTTP/1.1 ")) answer.status = std::stoi(text.substr(9, 3));
@@ -136,8 +136,7 @@ class BadInputOverHttp : public ::testing::TestWithParam<std::string> {
       auto inputs = std::make_unique<TempDir>();
       std::string input = MakeCaseInput(dir, *inputs);
       inputs_.push_back(std::move(inputs));
-      cases.push_back({param.name, dir, *target, input,
-                       json::parse(Slurp(dir / "expected.json"))});
+      cases.push_back({param.name, dir, *target, input, json::parse(Slurp(dir / "expected.json"))});
     }
     return cases;
   }
@@ -156,9 +155,8 @@ class BadInputOverHttp : public ::testing::TestWithParam<std::string> {
     const auto before = dump_->Dump();
     const uint64_t size = fs::file_size(c.input);
     if (size > (kMaxUploadMb << 20)) {
-      RawAnswer answer = PostHeaderOnly(server_->port(),
-                                        c.target + (dry_run ? "&dry_run=true" : "&dry_run=false"),
-                                        key_, size);
+      RawAnswer answer = PostHeaderOnly(
+          server_->port(), c.target + (dry_run ? "&dry_run=true" : "&dry_run=false"), key_, size);
       EXPECT_EQ(answer.status, 413) << answer.body.dump();
       EXPECT_EQ(answer.content_type, "application/problem+json");
       EXPECT_NE(answer.body.value("detail", "").find("this route takes at most"), std::string::npos)
@@ -181,8 +179,8 @@ class BadInputOverHttp : public ::testing::TestWithParam<std::string> {
     const json got = r.Json();
     EXPECT_EQ(got["applied"], false);
     for (const auto& [field, value] : c.expected.at("report").items()) {
-      EXPECT_TRUE(got[field] == value) << field << ": " << Short(got[field])
-                                       << "\nexpected: " << Short(value);
+      EXPECT_TRUE(got[field] == value)
+          << field << ": " << Short(got[field]) << "\nexpected: " << Short(value);
     }
     if (c.expected.contains("warning_count")) {
       EXPECT_EQ(got["warnings"].size(), c.expected["warning_count"].get<size_t>());
@@ -208,7 +206,8 @@ class BadInputOverHttp : public ::testing::TestWithParam<std::string> {
     EXPECT_EQ(got["applied"], true);
     EXPECT_TRUE(WithoutRunFields(got) == WithoutRunFields(preview))
         << "the HTTP run: " << Short(got) << "\nthe CLI's dry run: " << Short(preview);
-    const bool changed = got.value("changed", int64_t{0}) > 0 || got.value("qualified", int64_t{0}) > 0;
+    const bool changed =
+        got.value("changed", int64_t{0}) > 0 || got.value("qualified", int64_t{0}) > 0;
     if (!changed) {
       auto now = dump_->Dump(), was = before;
       for (const char* own : {"imports", "import_errors"}) now.erase(own), was.erase(own);

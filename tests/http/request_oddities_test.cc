@@ -33,9 +33,8 @@ class RequestOddities : public HttpApiTest {
   // The body of a raw answer as a JSON object (empty when it is none).
   static json BodyOf(const std::string& answer) {
     size_t start = answer.find("\r\n\r\n");
-    json body = start == std::string::npos
-                    ? json()
-                    : json::parse(answer.substr(start + 4), nullptr, false);
+    json body =
+        start == std::string::npos ? json() : json::parse(answer.substr(start + 4), nullptr, false);
     return body.is_object() ? body : json::object();
   }
 };
@@ -47,9 +46,9 @@ TEST_P(RequestOddities, AnAbsoluteFormTargetIsAnsweredAsItsPath) {
        {"http://127.0.0.1:" + std::to_string(server_->port()) + "/api/v1/referrals?limit=5",
         std::string("HTTP://Example.COM/api/v1/referrals?limit=5"),
         std::string("https://proxy.example/api/v1/referrals?limit=5")}) {
-    std::string answer =
-        Exchange("GET " + target + " HTTP/1.1\r\nHost: elsewhere.example\r\nAuthorization: Bearer " +
-                 read_key_ + "\r\nConnection: close\r\n\r\n");
+    std::string answer = Exchange("GET " + target +
+                                  " HTTP/1.1\r\nHost: elsewhere.example\r\nAuthorization: Bearer " +
+                                  read_key_ + "\r\nConnection: close\r\n\r\n");
     EXPECT_THAT(answer, StartsWith("HTTP/1.1 200 ")) << target << "\n" << answer;
     json body = BodyOf(answer);
     ASSERT_TRUE(body.is_object() && body.contains("referrals")) << answer;
@@ -57,7 +56,8 @@ TEST_P(RequestOddities, AnAbsoluteFormTargetIsAnsweredAsItsPath) {
     EXPECT_EQ(body["referrals"][0]["id"], id);
   }
   // The authority alone is the path "/", here no route (the server runs --api-only).
-  std::string root = Exchange("GET http://127.0.0.1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string root =
+      Exchange("GET http://127.0.0.1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_THAT(root, StartsWith("HTTP/1.1 404 ")) << root;
   EXPECT_THAT(BodyOf(root).value("detail", ""), HasSubstr("no route /")) << root;
   // Absolute-form changes go through as well.
@@ -82,7 +82,8 @@ TEST_P(RequestOddities, ATargetThatIsNoPathIs400SayingToSendThePath) {
                                   "\r\nConnection: close\r\n\r\n");
     EXPECT_THAT(answer, StartsWith("HTTP/1.1 400 ")) << how << "\n" << answer;
     EXPECT_THAT(answer, HasSubstr("Content-Type: application/problem+json")) << how;
-    EXPECT_THAT(BodyOf(answer).value("detail", ""), HasSubstr("origin form")) << how << "\n" << answer;
+    EXPECT_THAT(BodyOf(answer).value("detail", ""), HasSubstr("origin form")) << how << "\n"
+                                                                              << answer;
   }
 }
 
@@ -125,7 +126,8 @@ TEST_P(RequestOddities, OptionsIs405NamingTheMethodWithTheRoutesAllow) {
            {"/api/v1/referrals/7", "GET, PATCH"},
            {"/healthz", "GET"},
        }) {
-    HttpResponse r = client_->Send(HttpRequest{"OPTIONS", target, {{"Authorization", "Bearer " + read_key_}}});
+    HttpResponse r =
+        client_->Send(HttpRequest{"OPTIONS", target, {{"Authorization", "Bearer " + read_key_}}});
     EXPECT_TRUE(IsProblem(r, 405, "OPTIONS")) << target;
     EXPECT_EQ(r.Header("Allow"), allow) << target;
   }
@@ -135,8 +137,9 @@ TEST_P(RequestOddities, OptionsIs405NamingTheMethodWithTheRoutesAllow) {
 
 TEST_P(RequestOddities, AMethodTheServerDoesNotImplementIs501NamingIt) {
   for (const std::string method : {"TRACE", "PROPFIND", "BREW"}) {
-    std::string answer = Exchange(method + " /api/v1/referrals HTTP/1.1\r\nHost: x\r\n"
-                                           "Connection: close\r\n\r\n");
+    std::string answer = Exchange(method +
+                                  " /api/v1/referrals HTTP/1.1\r\nHost: x\r\n"
+                                  "Connection: close\r\n\r\n");
     EXPECT_THAT(answer, StartsWith("HTTP/1.1 501 ")) << method << "\n" << answer;
     EXPECT_THAT(BodyOf(answer).value("detail", ""), HasSubstr(method)) << answer;
   }
