@@ -1,5 +1,6 @@
 #include "http/message.h"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 namespace reftrack::http {
@@ -18,6 +19,8 @@ std::string_view MethodName(Method m) {
       return "DELETE";
     case Method::kHead:
       return "HEAD";
+    case Method::kOptions:
+      return "OPTIONS";
     case Method::kOther:
       return "OTHER";
   }
@@ -113,6 +116,23 @@ bool Decode(std::string_view in, bool plus_is_space, std::string& out) {
 }
 
 }  // namespace
+
+std::optional<std::string> OriginForm(std::string_view target) {
+  if (target.starts_with('/')) return std::string(target);
+  size_t colon = target.find("://");
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::string scheme(target.substr(0, colon));
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "http" && scheme != "https") return std::nullopt;
+  std::string_view rest = target.substr(colon + 3);
+  size_t end = rest.find_first_of("/?#");
+  if (end == 0 || rest.empty()) return std::nullopt;  // no authority
+  if (end == std::string_view::npos) return std::string("/");
+  if (rest[end] == '#') return std::nullopt;  // a fragment is never sent
+  std::string origin(rest.substr(end));
+  if (origin[0] == '?') origin.insert(origin.begin(), '/');
+  return origin;
+}
 
 bool ParseTarget(std::string_view target, std::string& path,
                  std::map<std::string, std::string>& query) {

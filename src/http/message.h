@@ -17,7 +17,7 @@
 
 namespace reftrack::http {
 
-enum class Method { kGet, kPost, kPatch, kPut, kDelete, kHead, kOther };
+enum class Method { kGet, kPost, kPatch, kPut, kDelete, kHead, kOptions, kOther };
 std::string_view MethodName(Method m);
 
 // How much of a body a route reads, and where it keeps it.
@@ -100,5 +100,12 @@ namespace reftrack::http {
 // in the query). False when a %-escape is malformed or decodes to a NUL.
 bool ParseTarget(std::string_view target, std::string& path,
                  std::map<std::string, std::string>& query);
+
+// The origin form ("/path?query") of a request target in absolute form
+// ("http://host/path?query", RFC 9112 §3.2.2: what a client sends a proxy, and a server
+// must accept; the authority is ignored, as this server has one). The target itself
+// when it is in origin form already; nullopt for any other form ("*", "host:port",
+// another scheme, no authority), which this server does not serve.
+std::optional<std::string> OriginForm(std::string_view target);
 
 }  // namespace reftrack::http

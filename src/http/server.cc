@@ -37,9 +37,17 @@ Method ToMethod(bhttp::verb verb) {
       return Method::kDelete;
     case bhttp::verb::head:
       return Method::kHead;
+    case bhttp::verb::options:
+      return Method::kOptions;
     default:
       return Method::kOther;
   }
+}
+
+// `text` for a message, cut short: a request line may be 16 KiB long.
+std::string Clip(std::string_view text) {
+  constexpr size_t kMax = 100;
+  return text.size() <= kMax ? std::string(text) : std::string(text.substr(0, kMax)) + "...";
 }
 
 }  // namespace
@@ -126,7 +134,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return SendEarly(Problem(400, "the request has more than one Authorization header"));
     }
     request_.method = ToMethod(head.method());
-    request_.target = std::string(head.target());
+    const std::string_view method_text(head.method_string().data(), head.method_string().size());
+    const std::string_view target(head.target().data(), head.target().size());
+    // Not one of the methods of any route: RFC 9110 §15.6.2's "not implemented".
+    if (request_.method == Method::kOther) {
+      return SendEarly(Problem(
+          501, fmt::format("the method {} is not implemented here; the API takes GET, POST, "
+                           "PATCH, PUT and DELETE",
+                           Clip(method_text))));
+    }
+    auto origin = OriginForm(target);
+    if (!origin) {
+      return SendEarly(Problem(
+          400, fmt::format("the request target \"{}\" is not a path: send it in origin form, "
+                           "e.g. {} /api/v1/referrals",
+                           Clip(target), Clip(method_text))));
+    }
+    request_.target = std::move(*origin);
     request_.received = std::chrono::steady_clock::now();
     body_bytes_ = 0;
     if (auto it = head.find(bhttp::field::content_type); it != head.end()) {
@@ -232,6 +256,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec == bhttp::error::body_limit) {
       return SendEarly(
           Problem(413, fmt::format("the body is larger than this route takes ({} bytes)", limit_)));
+    }
+    if (ec == bhttp::error::bad_chunk || ec == bhttp::error::bad_chunk_extension) {
+      return SendEarly(Problem(
+          400, "the chunked body is malformed: each chunk is its size in hexadecimal digits, "
+               "CRLF, that many bytes and CRLF, and a chunk of size 0 ends the body "
+               "(RFC 9112 §7.1)"));
+    }
+    // A client that went away or stalled: nothing to answer. Anything else the parser
+    // refused in the body (a trailer field, say) is the client's mistake, and said so.
+    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_chunk).category() &&
+        ec != bhttp::error::partial_message && ec != bhttp::error::end_of_stream) {
+      return SendEarly(Problem(400, fmt::format("the body is malformed: {}", ec.message())));
     }
     if (ec) return Close();
     if (string_parser_) {

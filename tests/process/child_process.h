@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,9 +24,20 @@
 
 namespace reftrack::testing {
 
+// In a child just forked from `parent`: asks for SIGKILL when the forking thread ends
+// (kept across exec), and ends at once if the parent is already gone, since then the
+// signal would never come. Async-signal-safe.
+inline void DieWithParent(pid_t parent) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(125);
+  if (getppid() != parent) _exit(125);
+}
+
 // Starts `path` with `args` (argv[1..]). stdout and stderr go to the files named
 // (created or truncated), stdin is /dev/null. `keep_fds` are left open in the child
 // (they must not be close-on-exec); `close_fds` are closed in the child before exec.
+// The child is killed (SIGKILL) when the thread that spawned it ends, with the test
+// process or not, so a crashed or killed test leaves no server behind: spawn from a
+// thread that outlives the child (the test's own, or one that waits for it).
 inline pid_t SpawnChild(const std::string& path, const std::vector<std::string>& args,
                         const std::string& out_file, const std::string& err_file,
                         const std::vector<int>& close_fds = {}) {
@@ -37,10 +49,12 @@ inline pid_t SpawnChild(const std::string& path, const std::vector<std::string>&
   argv.push_back(nullptr);
 
   std::fflush(nullptr);
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     // Only async-signal-safe calls from here on.
+    DieWithParent(parent);
     for (int fd : close_fds) close(fd);
     int in = open("/dev/null", O_RDONLY);
     int out = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);

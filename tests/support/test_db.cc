@@ -6,11 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "process/child_process.h"
 
 namespace reftrack::testing {
 
@@ -120,8 +123,15 @@ CommandResult RunReftrack(const std::string& args, const std::string& stdin_text
   TempDir io;
   std::string in = io.File("stdin"), out = io.File("stdout"), err = io.File("stderr");
   WriteFile(in, stdin_text);
-  std::string command = std::string(REFTRACK_BIN) + " " + args + " <" + in + " >" + out + " 2>" + err;
-  int status = std::system(command.c_str());
+  // `exec`: the shell becomes reftrack, which so keeps SpawnChild's death signal (a
+  // child the shell forked would outlive a killed test).
+  std::string command =
+      "exec " + std::string(REFTRACK_BIN) + " " + args + " <" + in + " >" + out + " 2>" + err;
+  pid_t pid = SpawnChild("/bin/sh", {"-c", command}, "/dev/null", "/dev/null");
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw std::runtime_error("waitpid failed");
+  }
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = ReadAll(out);

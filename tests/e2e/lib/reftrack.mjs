@@ -19,6 +19,15 @@ if (!existsSync(path.join(WEB_ROOT, 'index.html'))) {
   throw new Error(`REFTRACK_WEB_ROOT=${WEB_ROOT} has no index.html: build the web page first`);
 }
 
+// Every reftrack this runner starts runs under `setpriv --pdeathsig KILL`, which the
+// kernel turns into SIGKILL for it when the test file's process ends, however it ends:
+// a crashed or killed test file leaves no server behind. (util-linux's setpriv;
+// without it, the children are started plainly.)
+const SETPRIV = '/usr/bin/setpriv';
+function dieWithUs(command, args) {
+  return existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, args];
+}
+
 /** A fresh folder with an empty database path in it; removed by `remove()`. */
 export class Workspace {
   constructor(prefix) {
@@ -42,7 +51,7 @@ export class Workspace {
    * unless `allowFailure`. Returns {status, stdout, stderr}.
    */
   cli(args, { input, allowFailure = false } = {}) {
-    const r = spawnSync(REFTRACK, ['--db', this.db, ...args], { input, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(...dieWithUs(REFTRACK, ['--db', this.db, ...args]), { input, encoding: 'utf8', timeout: 30_000 });
     if (r.error) throw r.error;
     if (r.status !== 0 && !allowFailure) {
       throw new Error(`reftrack ${args.join(' ')} exited ${r.status}:\n${r.stderr}${r.stdout}`);
@@ -82,10 +91,10 @@ export class Server {
 
   async start() {
     const ws = this.workspace;
-    this.process = spawn(REFTRACK, [
+    this.process = spawn(...dieWithUs(REFTRACK, [
       '--db', ws.db, 'serve', '--listen', '127.0.0.1:0', '--web-root', WEB_ROOT,
       '--access-log', path.join(ws.dir, 'access.log'),
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    ]), { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(path.join(ws.dir, 'server.log'));
     this.exited = once(this.process, 'exit');
     this.process.stderr.on('data', (chunk) => { this.output += chunk; log.write(chunk); });
