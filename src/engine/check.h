@@ -88,7 +88,12 @@ class Checker {
 // The name a column has in messages: "email", "external id", ...
 const char* KeyName(LookupColumn column);
 
+struct CheckOptions {
+  size_t max_listed = 1000;
+  bool quick = false;  // the store's quicker file check (SQLite: PRAGMA quick_check)
+};
+
 // Runs every check on `store` inside one read snapshot.
-Result<CheckReport> RunCheck(Store& store, size_t max_listed = 1000);
+Result<CheckReport> RunCheck(Store& store, const CheckOptions& options = {});
 
 }  // namespace reftrack

@@ -309,8 +309,9 @@ class Store {
   using StoredRewardFn = std::function<void(const StoredRewardKey&)>;
   virtual Result<void> ForEachRewardKey(const StoredRewardFn& each) = 0;
   // The database engine's own check of its files: its messages (empty when sound),
-  // or nullopt when the store has none to run (PostgreSQL).
-  virtual Result<std::optional<std::vector<std::string>>> IntegrityCheck() = 0;
+  // or nullopt when the store has none to run (PostgreSQL). `quick`: skip what is
+  // slow (SQLite: that every index matches its table, most of the time).
+  virtual Result<std::optional<std::vector<std::string>>> IntegrityCheck(bool quick) = 0;
   struct BackupResult {
     int64_t bytes = 0;
     int64_t pages = 0;

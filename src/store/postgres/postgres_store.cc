@@ -1300,7 +1300,7 @@ Result<void> PostgresStore::ForEachRewardKey(const StoredRewardFn& each) {
 }
 
 // PostgreSQL checks its pages itself (checksums, amcheck for an administrator).
-Result<std::optional<std::vector<std::string>>> PostgresStore::IntegrityCheck() {
+Result<std::optional<std::vector<std::string>>> PostgresStore::IntegrityCheck(bool) {
   return std::optional<std::vector<std::string>>();
 }
 

@@ -1418,6 +1418,14 @@ Result<void> SqliteStore::ForEachStoredReferral(const StoredReferralFn& each) {
       " ORDER BY r.id, h.id",
       false);
   if (!stmt) return std::unexpected(stmt.error());
+  // Each page is read once: a small cache, the usual one back after.
+  const int cache_kib = cache_kib_;
+  if (auto ok = SetCacheKiB(kScanCacheKiB); !ok) return std::unexpected(ok.error());
+  struct RestoreCache {
+    SqliteStore& store;
+    int kib;
+    ~RestoreCache() { (void)store.SetCacheKiB(kib); }
+  } restore{*this, cache_kib};
   Statement& s = **stmt;
   StoredReferral r;
   bool have = false;
@@ -1458,8 +1466,8 @@ Result<void> SqliteStore::ForEachRewardKey(const StoredRewardFn& each) {
   return {};
 }
 
-Result<std::optional<std::vector<std::string>>> SqliteStore::IntegrityCheck() {
-  auto stmt = db_->Prepare("PRAGMA integrity_check", false);
+Result<std::optional<std::vector<std::string>>> SqliteStore::IntegrityCheck(bool quick) {
+  auto stmt = db_->Prepare(quick ? "PRAGMA quick_check" : "PRAGMA integrity_check", false);
   if (!stmt) return std::unexpected(stmt.error());
   Statement& s = **stmt;
   std::vector<std::string> messages;

@@ -79,7 +79,7 @@ class SqliteStore final : public Store {
 
   Result<void> ForEachStoredReferral(const StoredReferralFn& each) override;
   Result<void> ForEachRewardKey(const StoredRewardFn& each) override;
-  Result<std::optional<std::vector<std::string>>> IntegrityCheck() override;
+  Result<std::optional<std::vector<std::string>>> IntegrityCheck(bool quick) override;
   Result<BackupResult> Backup(const std::string& path) override;
 
  protected:
