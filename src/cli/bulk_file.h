@@ -21,6 +21,11 @@
 
 namespace reftrack::cli {
 
+// How messages name the file at `path`: "-" is standard input.
+inline std::string InputName(const std::string& path) {
+  return path == "-" ? "standard input" : path;
+}
+
 // What a bulk command runs on the file: the engine, the file's reader, who reads which
 // file (for the record), and the progress callback.
 template <class Report>
@@ -45,8 +50,9 @@ void RunBulkFile(Context& ctx, const std::string& path, const std::string& label
   auto report = run(*session->engine, (*file)->reader(), source, progress);
   bar.Finish();
   if (!report) {
-    return ReportError(ctx, Error{report.error().code, fmt::format("{}: {}; nothing was changed",
-                                                                   path, report.error().message)});
+    return ReportError(ctx, Error{report.error().code,
+                                  fmt::format("{}: {}; nothing was changed", InputName(path),
+                                              report.error().message)});
   }
   if (ctx.json) return PrintJson(ToJson(*report));
   print(path, *report);

@@ -23,7 +23,7 @@ void RunLoad(Context& ctx, const std::string& path, LoadFn load, const char* wha
   bar.Finish();
   if (!report) {
     return ReportError(ctx, Error{report.error().code,
-                                  fmt::format("{}: {}; nothing was loaded", path,
+                                  fmt::format("{}: {}; nothing was loaded", InputName(path),
                                               report.error().message)});
   }
   if (ctx.json) return PrintJson(ToJson(*report));
