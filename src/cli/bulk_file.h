@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <string>
 
@@ -54,7 +55,13 @@ void RunBulkFile(Context& ctx, const std::string& path, const std::string& label
                                   fmt::format("{}: {}; nothing was changed", InputName(path),
                                               report.error().message)});
   }
-  if (ctx.json) return PrintJson(ToJson(*report));
+  if (ctx.json) {
+    // Written as it is rendered: a million errors never make a JSON tree.
+    WriteJson(std::cout, *report);
+    std::cout << '\n';
+    std::cout.flush();
+    return;
+  }
   print(path, *report);
 }
 

@@ -147,8 +147,10 @@ Result<void> ForEachDataRow(csv::Reader& reader, const CsvHeader& header, int64_
 }
 
 void SortByRow(std::vector<RowError>& errors) {
-  std::stable_sort(errors.begin(), errors.end(),
-                   [](const RowError& a, const RowError& b) { return a.row < b.row; });
+  // Most often they are in order already; sorting a million would take a copy's memory.
+  auto by_row = [](const RowError& a, const RowError& b) { return a.row < b.row; };
+  if (std::is_sorted(errors.begin(), errors.end(), by_row)) return;
+  std::stable_sort(errors.begin(), errors.end(), by_row);
 }
 
 }  // namespace reftrack
