@@ -190,14 +190,14 @@ json WithoutErrors(const LoadReport& report) {
 }
 
 // Gives `emit` the text of `head` (a report without its errors) with `errors` in
-// place of its empty "errors" array: byte for byte what dump() of the whole report
+// place of its empty "errors" array (a key after only numbers and booleans, if any): byte for byte what dump() of the whole report
 // writes (keys in order, invalid UTF-8 replaced), one error at a time, so a report
 // of a million errors is never a JSON tree (about 500 bytes an error) in memory.
 template <class Emit>
 void RenderReport(const json& head, const std::vector<RowError>& errors, Emit&& emit) {
   const std::string text = head.dump(-1, ' ', false, kReplace);
-  // The keys before "errors" ("applied", "changed" or "created", "error_count") hold
-  // numbers and booleans, so the first match is the key itself.
+  // The keys before "errors" ("applied", "changed" or "created", "error_count"; none in
+  // an import's errors) hold numbers and booleans, so the first match is the key itself.
   constexpr std::string_view kSlot = "\"errors\":[]";
   const size_t close = text.find(kSlot) + kSlot.size() - 1;
   emit(std::string_view(text).substr(0, close));
@@ -244,6 +244,11 @@ void WriteJson(std::ostream& out, const QualifyReport& report) {
   out << ToJson(report).dump(-1, ' ', false, kReplace);
 }
 std::string JsonText(const ImportReport& report) { return ReportText(report); }
+void WriteJson(std::ostream& out, const json& head, const std::vector<RowError>& errors) {
+  RenderReport(head, errors, [&out](std::string_view s) {
+    out.write(s.data(), static_cast<std::streamsize>(s.size()));
+  });
+}
 
 json ToJson(const QualifyReport& report) {
   json j = {{"lines", report.lines},

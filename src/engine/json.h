@@ -45,6 +45,9 @@ void WriteJson(std::ostream& out, const LoadReport& report);
 void WriteJson(std::ostream& out, const QualifyReport& report);
 // The same text as one string (an HTTP response body).
 std::string JsonText(const ImportReport& report);
+// `head` with `errors` in place of its empty array "errors", which is its first key
+// or follows only keys of numbers and booleans; written as WriteJson above.
+void WriteJson(std::ostream& out, const nlohmann::json& head, const std::vector<RowError>& errors);
 
 // Rewards as a payout list, as `reward export` writes it and
 // GET /api/v1/rewards/export.csv answers (cells a spreadsheet would run are quoted).
