@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,11 @@
 #include "util/sha256.h"
 
 namespace reftrack::cli {
+
+// How messages name the file at `path`: "-" is standard input.
+inline std::string InputName(const std::string& path) {
+  return path == "-" ? "standard input" : path;
+}
 
 // What a bulk command runs on the file: the engine, the file's reader, who reads which
 // file (for the record), and the progress callback.
@@ -45,10 +51,17 @@ void RunBulkFile(Context& ctx, const std::string& path, const std::string& label
   auto report = run(*session->engine, (*file)->reader(), source, progress);
   bar.Finish();
   if (!report) {
-    return ReportError(ctx, Error{report.error().code, fmt::format("{}: {}; nothing was changed",
-                                                                   path, report.error().message)});
+    return ReportError(ctx, Error{report.error().code,
+                                  fmt::format("{}: {}; nothing was changed", InputName(path),
+                                              report.error().message)});
   }
-  if (ctx.json) return PrintJson(ToJson(*report));
+  if (ctx.json) {
+    // Written as it is rendered: a million errors never make a JSON tree.
+    WriteJson(std::cout, *report);
+    std::cout << '\n';
+    std::cout.flush();
+    return;
+  }
   print(path, *report);
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <iostream>
 
 #include "cli/bulk_file.h"
 #include "cli/common.h"
@@ -60,13 +61,22 @@ void PrintImportErrors(Context& ctx, int64_t id) {
     return ReportError(ctx, Error{ErrorCode::kNotFound, fmt::format("no import {}", id)});
   auto errors = session->store->ImportErrors(id);
   if (!errors) return ReportError(ctx, errors.error());
+  // Both written row by row: an import's million errors are not held twice.
   if (ctx.json) {
-    return PrintJson({{"import_id", id},
-                      {"file_name", (*record)->file_name},
-                      {"sha256", (*record)->sha256},
-                      {"errors", ToJson(*errors)}});
+    WriteJson(std::cout,
+              {{"import_id", id},
+               {"file_name", (*record)->file_name},
+               {"sha256", (*record)->sha256},
+               {"errors", nlohmann::json::array()}},
+              *errors);
+    std::cout << '\n';
+    std::cout.flush();
+    return;
   }
-  std::fputs(RowErrorsCsv(*errors).c_str(), stdout);
+  std::fputs(csv::Line({"row", "column", "message"}).c_str(), stdout);
+  for (const RowError& e : *errors) {
+    std::fputs(csv::Line({std::to_string(e.row), e.column, e.message}).c_str(), stdout);
+  }
 }
 
 }  // namespace

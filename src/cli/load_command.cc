@@ -23,10 +23,15 @@ void RunLoad(Context& ctx, const std::string& path, LoadFn load, const char* wha
   bar.Finish();
   if (!report) {
     return ReportError(ctx, Error{report.error().code,
-                                  fmt::format("{}: {}; nothing was loaded", path,
+                                  fmt::format("{}: {}; nothing was loaded", InputName(path),
                                               report.error().message)});
   }
-  if (ctx.json) return PrintJson(ToJson(*report));
+  if (ctx.json) {
+    WriteJson(std::cout, *report);
+    std::cout << '\n';
+    std::cout.flush();
+    return;
+  }
   for (const std::string& w : report->warnings) fmt::print(stderr, "warning: {}\n", w);
   fmt::print("{} rows read, {} {} created, {} errors\n", report->rows, report->created, what,
              report->errors.size());

@@ -2,12 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <bit>
+#include <cerrno>
 #include <cstring>
+#include <utility>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
-#include <sys/stat.h>
 #endif
 
 namespace reftrack::csv {
@@ -97,8 +101,11 @@ struct Reader::Impl {
   const char* end_ = nullptr;
   uint64_t consumed_before_ = 0;  // input bytes preceding base_
   uint64_t size_ = 0;             // 0: not known
+  // For a regular file: the bytes it held past the reader's start when it was opened.
+  // Reaching its end sooner means it was cut short while being read.
+  std::optional<uint64_t> expected_;
   bool started_ = false;
-  bool read_error_ = false;
+  std::string read_error_;  // why the file could not be read; empty while it can
   std::function<void(std::string_view)> tap_;
   int64_t row_ = 0;
   int64_t line_ = 1;  // physical line of the next record
@@ -107,12 +114,22 @@ struct Reader::Impl {
   bool Fill() {
     consumed_before_ += end_ - base_;
     base_ = pos_ = end_;
-    if (file_ == nullptr || read_error_) return false;
+    if (file_ == nullptr || !read_error_.empty()) return false;
+    errno = 0;
     size_t n = std::fread(chunk_.get(), 1, kChunkSize, file_);
-    if (n == 0) {
-      read_error_ = std::ferror(file_) != 0;
-      return false;
+    const int error = errno;
+    const uint64_t total = consumed_before_ + n;
+    // The bytes before a failed read are good: they are read, then the error reported.
+    if (std::ferror(file_)) {
+      read_error_ = fmt::format("the file could not be read after its first {} bytes: {}", total,
+                                error != 0 ? std::strerror(error) : "unknown error");
+    } else if (n == 0 && expected_ && total < *expected_) {
+      read_error_ = fmt::format(
+          "the file could not be read after its first {} bytes: it held {} when reading "
+          "began and was cut short while being read",
+          total, *expected_);
     }
+    if (n == 0) return false;
     base_ = pos_ = chunk_.get();
     end_ = base_ + n;
     if (tap_) tap_(std::string_view(base_, n));
@@ -152,6 +169,8 @@ struct Reader::Impl {
     }
     pos_ = p;
     line_ += line_breaks + 1;
+    // What is wrong with a record the file stopped being readable in is not known.
+    if (!read_error_.empty()) return ReadError();
     return std::unexpected(
         ParseError{record.row, record.line, static_cast<int64_t>(column), message});
   }
@@ -261,7 +280,7 @@ struct Reader::Impl {
 
     // The input ended inside the record.
     pos_ = p;
-    if (read_error_) return ReadErrorOr(false);
+    if (!read_error_.empty()) return ReadError();
     if (state == kQuoted) {
       return std::unexpected(ParseError{record.row, record.line, static_cast<int64_t>(count),
                                         "quoted field not closed before the end of the file"});
@@ -285,10 +304,13 @@ struct Reader::Impl {
   }
 
   std::expected<bool, ParseError> ReadErrorOr(bool value) {
-    if (!read_error_) return value;
-    read_error_ = false;
+    if (read_error_.empty()) return value;
+    return ReadError();
+  }
+
+  std::unexpected<ParseError> ReadError() {
     file_ = nullptr;  // give up on the stream; later calls report the end
-    return std::unexpected(ParseError{row_, line_, 0, "the file could not be read", true});
+    return std::unexpected(ParseError{row_, line_, 0, std::exchange(read_error_, {}), true});
   }
 };
 
@@ -298,6 +320,9 @@ Reader::Reader(std::FILE* file) : impl_(std::make_unique<Impl>()) {
   struct stat st {};
   if (fstat(fileno(file), &st) == 0 && S_ISREG(st.st_mode)) {
     impl_->size_ = static_cast<uint64_t>(st.st_size);
+    // Standard input may be a file the shell opened somewhere past its start.
+    off_t at = lseek(fileno(file), 0, SEEK_CUR);
+    if (at >= 0 && at <= st.st_size) impl_->expected_ = static_cast<uint64_t>(st.st_size - at);
   }
 }
 

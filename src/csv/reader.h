@@ -48,8 +48,11 @@ struct ParseError {
   int64_t line = 0;
   int64_t column = 0;   // 1-based field index where the problem is
   std::string message;  // e.g. "unexpected quote in an unquoted field"
-  // The file itself could not be read: nothing after this is known, so the file as
-  // a whole has failed, not one record.
+  // The file itself could not be read (a read error, or a regular file that ended
+  // before the size it had when the reader was made): nothing after this is known, so
+  // the file as a whole has failed, not one record. `message` then says how far it was
+  // read and why, e.g. "the file could not be read after its first 8890 bytes:
+  // Input/output error".
   bool read_failed = false;
 };
 

@@ -69,6 +69,9 @@ Result<CsvHeader> ReadHeader(csv::Reader& reader, const std::vector<std::string_
   }
   csv::Record record;
   auto first = reader.Next(record);
+  if (!first && first.error().read_failed) {
+    return Fail(ErrorCode::kInvalidInput, first.error().message);
+  }
   if (!first) {
     return Fail(ErrorCode::kInvalidInput,
                 fmt::format("row 1 (the header) is not valid CSV: {}", first.error().message));
@@ -107,9 +110,7 @@ Result<void> ForEachDataRow(csv::Reader& reader, const CsvHeader& header, int64_
     auto next = reader.Next(record);
     if (!next) {
       const csv::ParseError& e = next.error();
-      if (e.read_failed) {
-        return Fail(ErrorCode::kInvalidInput, fmt::format("row {}: {}", e.row, e.message));
-      }
+      if (e.read_failed) return Fail(ErrorCode::kInvalidInput, e.message);
       ++rows;
       errors.push_back({e.row, std::string(header.NameAt(e.column - 1)),
                         fmt::format("malformed CSV: {} (column {})", e.message, e.column)});
@@ -146,8 +147,10 @@ Result<void> ForEachDataRow(csv::Reader& reader, const CsvHeader& header, int64_
 }
 
 void SortByRow(std::vector<RowError>& errors) {
-  std::stable_sort(errors.begin(), errors.end(),
-                   [](const RowError& a, const RowError& b) { return a.row < b.row; });
+  // Most often they are in order already; sorting a million would take a copy's memory.
+  auto by_row = [](const RowError& a, const RowError& b) { return a.row < b.row; };
+  if (std::is_sorted(errors.begin(), errors.end(), by_row)) return;
+  std::stable_sort(errors.begin(), errors.end(), by_row);
 }
 
 }  // namespace reftrack

@@ -1,5 +1,8 @@
 #include "engine/json.h"
 
+#include <ostream>
+#include <string_view>
+
 #include "csv/writer.h"
 #include "domain/status_rules.h"
 
@@ -160,19 +163,94 @@ json ToJson(const std::vector<RowError>& errors) {
   return out;
 }
 
-json ToJson(const ImportReport& report) {
+namespace {
+
+constexpr auto kReplace = json::error_handler_t::replace;
+
+// The report's JSON but for its errors, which are left an empty array.
+json WithoutErrors(const ImportReport& report) {
   json transitions = json::object();
   for (const auto& [t, n] : report.transitions) transitions[t] = n;
   json j = {{"rows", report.rows},
             {"changed", report.changed},
             {"unchanged", report.unchanged},
             {"error_count", report.errors.size()},
-            {"errors", ToJson(report.errors)},
+            {"errors", json::array()},
             {"warnings", report.warnings},
             {"transitions", std::move(transitions)},
             {"applied", report.applied}};
   if (report.import_id) j["import_id"] = *report.import_id;
   return j;
+}
+
+json WithoutErrors(const LoadReport& report) {
+  return {{"rows", report.rows},
+          {"created", report.created},
+          {"error_count", report.errors.size()},
+          {"errors", json::array()},
+          {"warnings", report.warnings},
+          {"applied", true}};
+}
+
+// Gives `emit` the text of `head` (a report without its errors) with `errors` in
+// place of its empty "errors" array (a key after only numbers and booleans, if any): byte for byte what dump() of the whole report
+// writes (keys in order, invalid UTF-8 replaced), one error at a time, so a report
+// of a million errors is never a JSON tree (about 500 bytes an error) in memory.
+template <class Emit>
+void RenderReport(const json& head, const std::vector<RowError>& errors, Emit&& emit) {
+  const std::string text = head.dump(-1, ' ', false, kReplace);
+  // The keys before "errors" ("applied", "changed" or "created", "error_count"; none in
+  // an import's errors) hold numbers and booleans, so the first match is the key itself.
+  constexpr std::string_view kSlot = "\"errors\":[]";
+  const size_t close = text.find(kSlot) + kSlot.size() - 1;
+  emit(std::string_view(text).substr(0, close));
+  std::string item;
+  for (size_t i = 0; i < errors.size(); ++i) {
+    const RowError& e = errors[i];
+    item.assign(i == 0 ? "{\"column\":" : ",{\"column\":");
+    item += json(e.column).dump(-1, ' ', false, kReplace);
+    item += ",\"message\":";
+    item += json(e.message).dump(-1, ' ', false, kReplace);
+    item += ",\"row\":";
+    item += std::to_string(e.row);
+    item += '}';
+    emit(std::string_view(item));
+  }
+  emit(std::string_view(text).substr(close));
+}
+
+template <class Report>
+void WriteReport(std::ostream& out, const Report& report) {
+  RenderReport(WithoutErrors(report), report.errors, [&out](std::string_view s) {
+    out.write(s.data(), static_cast<std::streamsize>(s.size()));
+  });
+}
+
+template <class Report>
+std::string ReportText(const Report& report) {
+  std::string out;
+  RenderReport(WithoutErrors(report), report.errors, [&out](std::string_view s) { out += s; });
+  return out;
+}
+
+}  // namespace
+
+json ToJson(const ImportReport& report) {
+  json j = WithoutErrors(report);
+  j["errors"] = ToJson(report.errors);
+  return j;
+}
+
+void WriteJson(std::ostream& out, const ImportReport& report) { WriteReport(out, report); }
+void WriteJson(std::ostream& out, const LoadReport& report) { WriteReport(out, report); }
+void WriteJson(std::ostream& out, const QualifyReport& report) {
+  out << ToJson(report).dump(-1, ' ', false, kReplace);
+}
+std::string JsonText(const ImportReport& report) { return ReportText(report); }
+void WriteJson(std::ostream& out, const json& head, const std::vector<RowError>& errors) {
+  RenderReport(head, errors, [&out](std::string_view s) {
+    out.write(s.data(), static_cast<std::streamsize>(s.size()));
+  });
 }
 
 json ToJson(const QualifyReport& report) {
@@ -190,12 +268,9 @@ json ToJson(const QualifyReport& report) {
 }
 
 json ToJson(const LoadReport& report) {
-  return {{"rows", report.rows},
-          {"created", report.created},
-          {"error_count", report.errors.size()},
-          {"errors", ToJson(report.errors)},
-          {"warnings", report.warnings},
-          {"applied", true}};
+  json j = WithoutErrors(report);
+  j["errors"] = ToJson(report.errors);
+  return j;
 }
 
 std::string PayoutCsv(const std::vector<Reward>& rewards) {

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <iosfwd>
+#include <string>
 
 #include "engine/bulk_update.h"
 #include "engine/qualify_upload.h"
@@ -34,6 +36,18 @@ nlohmann::json ToJson(const LoadReport& report);
 nlohmann::json ToJson(const ImportReport& report);
 // `qualify`: the fields of SPEC §5, and the upload's id once applied.
 nlohmann::json ToJson(const QualifyReport& report);
+
+// A report's JSON written out as ToJson(report).dump() would write it (invalid UTF-8
+// replaced), without building it: its errors are rendered one at a time, so a million
+// of them cost their text, not a JSON tree.
+void WriteJson(std::ostream& out, const ImportReport& report);
+void WriteJson(std::ostream& out, const LoadReport& report);
+void WriteJson(std::ostream& out, const QualifyReport& report);
+// The same text as one string (an HTTP response body).
+std::string JsonText(const ImportReport& report);
+// `head` with `errors` in place of its empty array "errors", which is its first key
+// or follows only keys of numbers and booleans; written as WriteJson above.
+void WriteJson(std::ostream& out, const nlohmann::json& head, const std::vector<RowError>& errors);
 
 // Rewards as a payout list, as `reward export` writes it and
 // GET /api/v1/rewards/export.csv answers (cells a spreadsheet would run are quoted).

@@ -70,10 +70,7 @@ class ValueList {
     while (true) {
       auto next = reader.Next(record);
       if (!next) {
-        if (next.error().read_failed) {
-          return Fail(ErrorCode::kInvalidInput,
-                      fmt::format("line {}: {}", next.error().line, next.error().message));
-        }
+        if (next.error().read_failed) return Fail(ErrorCode::kInvalidInput, next.error().message);
         ++lines_;  // a malformed line holds no value this can trust
         ++not_recognized_;
         continue;

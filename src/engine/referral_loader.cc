@@ -180,12 +180,12 @@ Result<LoadReport> LoadMembers(Engine& engine, csv::Reader& reader, const Progre
     if (created) {
       ++report.created;
     } else if (created.error().code == ErrorCode::kDuplicate) {
-      report.errors.push_back(
-          {record.row,
-           m.referral_code && created.error().message.find("code") != std::string::npos
-               ? "referral_code"
-               : "email",
-           created.error().message});
+      // Which value is taken is what the store holds, not what its message's words say:
+      // the member's email in the campaign, else its referral code.
+      auto same_email = store.FindMember(m.campaign_id, m.email);
+      if (!same_email) return std::unexpected(same_email.error());
+      report.errors.push_back({record.row, *same_email ? "email" : "referral_code",
+                               created.error().message});
     } else {
       return std::unexpected(created.error());
     }

@@ -589,7 +589,9 @@ void Api::Upload(Request& request, Respond respond, bool qualify) {
     ProgressFn progress = [this, &owner, &progress_id](uint64_t bytes) {
       if (!progress_id.empty()) progress_.Update(owner, progress_id, bytes);
     };
-    json out;
+    // The report's text, rendered straight from it: a million errors are not first a
+    // JSON tree (about 500 bytes an error).
+    std::string out;
     Error error;
     bool ok = true;
     // A write that the database failed changed nothing (one transaction), and is tried
@@ -606,12 +608,12 @@ void Api::Upload(Request& request, Respond respond, bool qualify) {
         auto report = dry ? EstimateQualify(engine, (*file)->reader(), qualify_request, progress)
                           : ApplyQualify(engine, (*file)->reader(), qualify_request, source,
                                          progress);
-        if (report) out = ToJson(*report);
+        if (report) out = ToJson(*report).dump(-1, ' ', false, json::error_handler_t::replace);
         else ok = false, error = report.error();
       } else {
         auto report = dry ? PreviewImport(engine, (*file)->reader(), progress)
                           : ApplyImport(engine, (*file)->reader(), source, progress);
-        if (report) out = ToJson(*report);
+        if (report) out = JsonText(*report);
         else ok = false, error = report.error();
       }
       if (ok || dry || error.code != ErrorCode::kStorage || tries == kBulkTries) break;
@@ -623,7 +625,7 @@ void Api::Upload(Request& request, Respond respond, bool qualify) {
                                                       source.file_name, error.message)});
     }
     metrics_.CountBulk(kind, dry ? "preview" : "applied");
-    return JsonOf(200, out);
+    return Json(200, std::move(out));
   };
   if (*dry_run) {
     previews_->Post([this, run, respond = std::move(respond)]() mutable {

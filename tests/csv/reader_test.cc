@@ -1,12 +1,16 @@
 #include "csv/reader.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "../support/failing_input.h"
 
 namespace reftrack::csv {
 namespace {
@@ -271,8 +275,62 @@ TEST(ReaderFileTest, ReadErrorIsReported) {
   auto next = reader.Next(record);
   ASSERT_FALSE(next);
   EXPECT_TRUE(next.error().read_failed);
-  EXPECT_EQ(next.error().message, "the file could not be read");
+  EXPECT_EQ(next.error().message,
+            "the file could not be read after its first 0 bytes: Bad file descriptor");
   EXPECT_EQ(reader.Next(record), false);
+}
+
+// A read(2) that fails after some bytes: the records before it are read, the one it
+// cuts is not a malformed record but the file's failure, with the system's reason.
+TEST(ReaderFileTest, ReadErrorMidwayEndsTheFileWithItsCause) {
+  File file(fdopen(testing::InputFailingAfter("a,b\n1,2\n3,\"cut"), "rb"));
+  ASSERT_NE(file, nullptr);
+  Reader reader(file.get());
+  auto out = ReadAll(reader);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].record.fields, (Fields{"a", "b"}));
+  EXPECT_EQ(out[1].record.fields, (Fields{"1", "2"}));
+  ASSERT_FALSE(out[2].ok);
+  EXPECT_TRUE(out[2].error.read_failed);
+  EXPECT_EQ(out[2].error.message,
+            "the file could not be read after its first 14 bytes: Input/output error");
+}
+
+// A regular file truncated while it is read ends early without any read error: that
+// is a failure too, not a shorter file.
+TEST(ReaderFileTest, FileCutShortWhileReadIsAReadError) {
+  std::string text;
+  while (text.size() < 3 * kChunk) text += "filler,0123456789\n";
+  File file(std::tmpfile());
+  ASSERT_NE(file, nullptr);
+  ASSERT_EQ(std::fwrite(text.data(), 1, text.size(), file.get()), text.size());
+  std::rewind(file.get());
+  Reader reader(file.get());
+  Record record;
+  ASSERT_EQ(reader.Next(record), true);  // the first block is in hand
+  ASSERT_EQ(ftruncate(fileno(file.get()), static_cast<off_t>(kChunk + kChunk / 2)), 0);
+  std::expected<bool, ParseError> next;
+  int64_t records = 1;
+  while ((next = reader.Next(record)) && *next) ++records;
+  ASSERT_FALSE(next) << records << " records, then the end";
+  EXPECT_TRUE(next.error().read_failed);
+  EXPECT_EQ(next.error().message,
+            fmt::format("the file could not be read after its first {} bytes: it held {} when "
+                        "reading began and was cut short while being read",
+                        kChunk + kChunk / 2, text.size()));
+  EXPECT_LT(records, static_cast<int64_t>(text.size() / 18));
+}
+
+// Standard input redirected from a file the shell has read some of: what is left is
+// the whole input, not a file cut short.
+TEST(ReaderFileTest, FileReadFromPastItsStartIsNotCutShort) {
+  File file(std::tmpfile());
+  ASSERT_NE(file, nullptr);
+  std::fputs("skipped\na,b\n", file.get());
+  ASSERT_EQ(std::fseek(file.get(), 8, SEEK_SET), 0);
+  Reader reader(file.get());
+  auto out = ReadAll(reader);
+  EXPECT_EQ(FieldsOf(out), (std::vector<Fields>{{"a", "b"}}));
 }
 
 // Places `tail` so that it starts `offset` bytes before the first chunk boundary.

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "engine/json.h"
 #include "support/engine_fixture.h"
 
 namespace reftrack::testing {
@@ -123,6 +126,30 @@ TEST_P(BulkUpdateTest, ReadSnapshotSeesOneMoment) {
     EXPECT_EQ(found->front().status, Status::kPending);
   }
   EXPECT_EQ(Get(a).status, Status::kQualified);
+}
+
+// The report written as it is rendered is byte for byte the JSON tree's text: keys in
+// order, quotes and control characters escaped, invalid UTF-8 replaced.
+TEST(ReportJsonTest, StreamedTextIsTheTreesText) {
+  auto dump = [](const nlohmann::json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  std::vector<RowError> errors = {{2, "status", "\"maybe\" is not a status"},
+                                  {3, "", "tab\there, bad \xC3\x28 UTF-8"},
+                                  {9, "referralkey_id", "no referral with id 9"}};
+  ImportReport import{5, 1, 1, errors, {"unknown column \"x\" (column 3) is ignored"},
+                      {{"pending->qualified", 1}}, true, 7};
+  EXPECT_EQ(JsonText(import), dump(ToJson(import)));
+  std::ostringstream streamed;
+  WriteJson(streamed, import);
+  EXPECT_EQ(streamed.str(), dump(ToJson(import)));
+  for (ImportReport empty : {ImportReport{}, ImportReport{3, 0, 3, {}, {}, {}, false, {}}}) {
+    EXPECT_EQ(JsonText(empty), dump(ToJson(empty)));
+  }
+  LoadReport load{4, 1, errors, {"w"}};
+  std::ostringstream loaded;
+  WriteJson(loaded, load);
+  EXPECT_EQ(loaded.str(), dump(ToJson(load)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, BulkUpdateTest, ::testing::ValuesIn(StoreKinds()));

@@ -112,6 +112,24 @@ TEST_P(LoaderTest, ManyRowsAcrossBatches) {
   EXPECT_EQ(report->errors[0].row, n + 2);
 }
 
+// The column of a duplicate comes from what the store says it duplicates, whatever
+// the words of its message: "code@x.com" names an email that holds the word "code".
+TEST_P(LoaderTest, MemberDuplicatesNameTheirColumn) {
+  AddCampaign("Spring");
+  ASSERT_TRUE(engine_->AddMember({"Spring", "code@x.com", "Cody", "TAKEN"}));
+  csv::Reader reader(std::string_view("campaign,email,referral_code\n"
+                                      "Spring,code@x.com,FRESH\n"    // row 2: email
+                                      "Spring,dana@x.com,TAKEN\n"    // row 3: referral code
+                                      "Spring,eve@x.com,EVE1\n"));   // row 4: created
+  auto report = LoadMembers(*engine_, reader, nullptr);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->created, 1);
+  std::vector<std::pair<int64_t, std::string>> got;
+  for (const RowError& e : report->errors) got.emplace_back(e.row, e.column);
+  EXPECT_EQ(got, (std::vector<std::pair<int64_t, std::string>>{{2, "email"},
+                                                               {3, "referral_code"}}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, LoaderTest, ::testing::ValuesIn(StoreKinds()));
 
 }  // namespace
