@@ -164,7 +164,8 @@ TEST_P(Errors, DetailsDoNotNameCommandLineFlags) {
   const std::string rules = "/api/v1/campaigns/spring/reward-rules";
   for (const HttpResponse& r : {
            Upload("/api/v1/qualifications?by=email&dry_run=true", write_key_, "a@x.com\n"),
-           Call("POST", rules, admin_key_, {{"on", "qualified"}, {"to", "both"}, {"amount", "5"}}),
+           Call("POST", rules, admin_key_,
+                {{"on", "qualified"}, {"to", "both"}, {"amount", "5"}, {"currency", "euro"}}),
            Call("POST", rules, admin_key_,
                 {{"on", "qualified"}, {"to", "both"}, {"currency", "EUR"}}),
            Call("POST", rules, admin_key_, {{"on", "qualified"}, {"to", "both"}}),
