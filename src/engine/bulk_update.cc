@@ -166,7 +166,10 @@ class BulkUpdatePlan {
 
   Result<void> Finish() {
     if (auto ok = status_only_ ? PlanStatusRows() : PlanChunk(); !ok) return ok;
-    if (auto ok = WriteStatusChanges(); !ok) return ok;
+    // Status changes are written by referral, many rows a statement: no row to name.
+    if (auto ok = WriteStatusChanges(); !ok) {
+      return std::unexpected(InBulkWork(ok.error(), "import", std::nullopt));
+    }
     for (Status from : kAllStatuses) {
       for (Status to : kAllStatuses) {
         if (int64_t n = transitions_[static_cast<int>(from)][static_cast<int>(to)]; n > 0) {
@@ -346,6 +349,13 @@ class BulkUpdatePlan {
     moved_external_id_.clear();
     auto written = store_.WriteBulkChanges(field_writes_, {});
     field_writes_.clear();
+    if (!written) {
+      std::optional<size_t> item = store_.FailedItem();
+      return std::unexpected(InBulkWork(
+          written.error(), "import",
+          item && *item < field_rows_.size() ? std::optional(field_rows_[*item]) : std::nullopt));
+    }
+    field_rows_.clear();
     return written;
   }
 
@@ -693,6 +703,7 @@ class BulkUpdatePlan {
       return {};
     }
     Planned(current->status, current->ever_qualified(), next, status_changed, fields_changed);
+    if (import_id_ && fields_changed) field_rows_.push_back(row.row);
     if (next.email != current->email) moved_email_[next.email].push_back(next.id);
     if (next.external_id != current->external_id && next.external_id) {
       moved_external_id_[*next.external_id].push_back(next.id);
@@ -796,6 +807,7 @@ class BulkUpdatePlan {
 
   // In an import: the chunk's field changes, in row order; every status change.
   std::vector<ReferralWrite> field_writes_;
+  std::vector<int64_t> field_rows_;  // the file row of each of field_writes_
   HugePageVector<Step> steps_;
   std::unordered_map<int64_t, std::vector<RewardRule>> reward_rules_;  // by campaign id
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "domain/case_fold.h"
 #include "domain/normalize.h"
 #include "domain/transition.h"
 #include "engine/referral_validator.h"
@@ -35,6 +36,34 @@ Error NotACurrency(std::string_view text) {
   return Error{ErrorCode::kInvalidInput,
                fmt::format("\"{}\" is not a currency: use three letters like USD or EUR",
                            Trim(text))};
+}
+
+// A search for a whole email address or an exact external id means that referral:
+// the referrals whose email or external id `query` is, within `filter` (its cursor
+// aside), found through the unique indexes instead of a scan of every name. Empty
+// when there are none: the search is then a substring search. Whether there are is
+// decided without the cursor, so every page of one search is of one kind.
+Result<std::vector<Referral>> ExactMatches(Store& store, std::string_view query,
+                                           const ReferralFilter& filter) {
+  std::vector<Referral> found;
+  std::string email = NormalizeEmail(query);
+  if (IsValidEmail(email)) {
+    auto by_email = store.FindReferralsByEmail(email, filter.campaign_id);
+    if (!by_email) return std::unexpected(by_email.error());
+    found = std::move(*by_email);
+  }
+  if (std::string code = NormalizeCode(query); !code.empty()) {
+    auto by_id = store.FindReferralsByExternalId(code, filter.campaign_id);
+    if (!by_id) return std::unexpected(by_id.error());
+    for (Referral& r : *by_id) found.push_back(std::move(r));
+  }
+  std::erase_if(found, [&](const Referral& r) { return filter.status && r.status != *filter.status; });
+  std::sort(found.begin(), found.end(),
+            [](const Referral& a, const Referral& b) { return a.id > b.id; });
+  found.erase(std::unique(found.begin(), found.end(),
+                          [](const Referral& a, const Referral& b) { return a.id == b.id; }),
+              found.end());
+  return found;
 }
 
 }  // namespace
@@ -420,7 +449,7 @@ Result<ListResult> Engine::List(const ListRequest& request) {
   }
   ReferralFilter filter;
   filter.status = request.status;
-  filter.query = NormalizeEmail(request.query);
+  filter.query = FoldCase(Trim(request.query));
   filter.limit = request.limit;
   if (!request.campaign.empty()) {
     auto id = CampaignId(request.campaign);
@@ -439,7 +468,19 @@ Result<ListResult> Engine::List(const ListRequest& request) {
     }
     filter.before_id = *before;
   }
-  auto page = store_.ListReferrals(filter);
+  std::optional<ReferralPage> exact;
+  if (!filter.query.empty()) {
+    auto found = ExactMatches(store_, request.query, filter);
+    if (!found) return std::unexpected(found.error());
+    if (!found->empty()) {
+      std::erase_if(*found, [&](const Referral& r) {
+        return filter.before_id && r.id >= *filter.before_id;
+      });
+      if (found->size() > static_cast<size_t>(filter.limit) + 1) found->resize(filter.limit + 1);
+      exact = PageOf(std::move(*found), filter.limit);
+    }
+  }
+  auto page = exact ? Result<ReferralPage>(std::move(*exact)) : store_.ListReferrals(filter);
   if (!page) return std::unexpected(page.error());
   ListResult result{std::move(page->referrals), ""};
   if (page->next_before_id) result.next_cursor = std::to_string(*page->next_before_id);

@@ -91,8 +91,15 @@ Result<LoadReport> LoadReferrals(Engine& engine, csv::Reader& reader, const Prog
 
   auto flush = [&]() -> Result<void> {
     if (batch.empty()) return {};
-    if (auto ok = store.InsertReferrals(batch, outcomes); !ok) return ok;
-    if (auto ok = issue_rewards(); !ok) return ok;
+    if (auto ok = store.InsertReferrals(batch, outcomes); !ok) {
+      std::optional<size_t> item = store.FailedItem();
+      return std::unexpected(InBulkWork(
+          ok.error(), "referral load",
+          item && *item < batch_rows.size() ? std::optional(batch_rows[*item]) : std::nullopt));
+    }
+    if (auto ok = issue_rewards(); !ok) {
+      return std::unexpected(InBulkWork(ok.error(), "referral load", std::nullopt));
+    }
     for (size_t i = 0; i < batch.size(); ++i) {
       if (outcomes[i] == DuplicateOf::kNone) {
         ++report.created;

@@ -67,6 +67,17 @@ Error DuplicateMember(const NewMember& member, DuplicateOf what) {
                fmt::format("{} is already a member of this campaign", member.email)};
 }
 
+Error InBulkWork(Error error, std::string_view work, std::optional<int64_t> row) {
+  std::string where = row ? fmt::format(" ({}, row {})", work, *row) : fmt::format(" ({})", work);
+  // Only the stores' own "storage error while ...: " messages have a place for it.
+  size_t colon = error.message.find(": ");
+  if (error.code == ErrorCode::kStorage && error.message.starts_with("storage error while ") &&
+      colon != std::string::npos) {
+    error.message.insert(colon, where);
+  }
+  return error;
+}
+
 Result<std::unique_ptr<Store>> Store::Open(std::string_view url, Use use) {
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
     return PostgresStore::Open(std::string(url));

@@ -113,6 +113,10 @@ ReferralPage PageOf(std::vector<Referral> rows, int limit);
 Error DuplicateCampaign(std::string_view name);
 Error DuplicateUser(std::string_view email);
 Error DuplicateMember(const NewMember& member, DuplicateOf what);
+// A store's error with where in bulk work it happened: "storage error while
+// inserting referrals: x" becomes "storage error while inserting referrals
+// (referral load, row 12): x" for `work` "referral load" and `row` 12.
+Error InBulkWork(Error error, std::string_view work, std::optional<int64_t> row);
 
 class Store {
  public:
@@ -320,6 +324,9 @@ class Store {
   // (replacing one there), while other connections keep writing. PostgreSQL:
   // kInvalidInput, saying to use pg_dump.
   virtual Result<BackupResult> Backup(const std::string& path) = 0;
+  // After InsertReferrals or WriteBulkChanges failed: the index in its span of the
+  // item whose statement the database refused, when the store can tell.
+  virtual std::optional<size_t> FailedItem() const { return std::nullopt; }
 
  protected:
   friend class WriteTransaction;

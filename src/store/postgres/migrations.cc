@@ -166,7 +166,32 @@ constexpr const char* kV7 = R"sql(
 ALTER TABLE campaigns ADD COLUMN currency TEXT NOT NULL DEFAULT 'USD';
 )sql";
 
-constexpr const char* kMigrations[] = {kV1, kV2, kV3, kV4, kV5, kV6, kV7};
+// Name search compares FoldCase(name) (domain/case_fold.h), which every writer of a
+// name stores here, so the answer does not depend on the server's locale. Names
+// stored before are folded with the same table (set by Migrate) through translate().
+constexpr const char* kNameFolded = R"sql(
+ALTER TABLE referrals ADD COLUMN name_folded TEXT NOT NULL DEFAULT '';
+UPDATE referrals
+   SET name_folded = translate(name, current_setting('reftrack.fold_from'),
+                               current_setting('reftrack.fold_to'))
+ WHERE name <> '';
+)sql";
+
+// The counts the dashboard shows (CountReferrals), kept by every writer in the
+// statement that changes them: rows of deltas, summed by key (postgres_store.cc).
+constexpr const char* kReferralCounts = R"sql(
+CREATE TABLE referral_counts (
+  campaign_id     BIGINT NOT NULL,
+  status          TEXT NOT NULL,
+  ever_qualified  BOOLEAN NOT NULL,
+  n               BIGINT NOT NULL
+);
+INSERT INTO referral_counts (campaign_id, status, ever_qualified, n)
+  SELECT campaign_id, status, qualified_at IS NOT NULL, count(*) FROM referrals GROUP BY 1, 2, 3;
+)sql";
+
+constexpr const char* kMigrations[] = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kNameFolded,
+                                       kReferralCounts};
 
 }  // namespace
 

@@ -29,7 +29,24 @@ PgError Connection::ErrorOf(PGresult* res) const {
   const char* primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   e.sqlstate = state ? state : "";
   e.constraint = constraint ? constraint : "";
-  e.message = primary ? primary : PQerrorMessage(conn_);
+  // The server's context for an error inside COPY reads "COPY referrals, line 12[...]"
+  // (the last line of the context, below any trigger's).
+  if (const char* context = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : nullptr) {
+    std::string_view text(context);
+    size_t copy = text.rfind("COPY ");
+    size_t line = copy == std::string_view::npos ? copy : text.find(", line ", copy);
+    if (line != std::string_view::npos) {
+      for (size_t i = line + 7; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+        e.copy_line = e.copy_line * 10 + (text[i] - '0');
+      }
+    }
+  }
+  e.message = primary ? primary
+              : conn_ ? PQerrorMessage(conn_)
+                      : "the connection to PostgreSQL was dropped: a COPY could not be ended";
+  while (!e.message.empty() && (e.message.back() == '\n' || e.message.back() == ' ')) {
+    e.message.pop_back();
+  }
   return e;
 }
 
@@ -72,16 +89,43 @@ std::expected<void, PgError> Connection::Copy(std::string_view copy_sql, std::st
   constexpr size_t kChunk = 1 << 20;
   for (size_t off = 0; off < data.size(); off += kChunk) {
     size_t n = std::min(kChunk, data.size() - off);
-    if (PQputCopyData(conn_, data.data() + off, static_cast<int>(n)) != 1) {
-      return std::unexpected(PgError{"", "", PQerrorMessage(conn_)});
-    }
+    if (PQputCopyData(conn_, data.data() + off, static_cast<int>(n)) != 1) return AbandonCopy();
   }
-  if (PQputCopyEnd(conn_, nullptr) != 1) {
-    return std::unexpected(PgError{"", "", PQerrorMessage(conn_)});
-  }
+  if (PQputCopyEnd(conn_, nullptr) != 1) return AbandonCopy();
+  return CopyOutcome();
+}
+
+// A server that rejects a row (a constraint, a bad byte) answers at once, while
+// data is still being sent: libpq then leaves COPY mode, PQputCopyData fails, and
+// the server's error waits to be read. Until every result is read, each later
+// command would fail with "another command is already in progress".
+std::unexpected<PgError> Connection::AbandonCopy() {
+  std::string local = PQerrorMessage(conn_);
+  // Ends the COPY if it is still open (the server then rolls the statement back);
+  // fails harmlessly when libpq has left COPY mode already.
+  (void)PQputCopyEnd(conn_, "reftrack: COPY abandoned");
+  std::expected<void, PgError> outcome = CopyOutcome();
+  if (!outcome) return std::unexpected(outcome.error());
+  while (!local.empty() && (local.back() == '\n' || local.back() == ' ')) local.pop_back();
+  return std::unexpected(PgError{"", "", local});
+}
+
+// Reads every result of a COPY that has ended: the first error, if any. A broken
+// connection gives an error too; a COPY that could not be ended leaves libpq in
+// COPY mode for good, so the connection is reported broken and dropped.
+std::expected<void, PgError> Connection::CopyOutcome() {
   std::expected<void, PgError> outcome;
+  PGresult* res;
   while ((res = PQgetResult(conn_)) != nullptr) {
-    if (PQresultStatus(res) != PGRES_COMMAND_OK && outcome) outcome = std::unexpected(ErrorOf(res));
+    ExecStatusType status = PQresultStatus(res);
+    if (status == PGRES_COPY_IN) {
+      PQclear(res);
+      PQfinish(conn_);
+      conn_ = nullptr;  // libpq fails every later command on it, with ErrorOf's message
+      if (outcome) outcome = std::unexpected(ErrorOf(nullptr));
+      break;
+    }
+    if (status != PGRES_COMMAND_OK && outcome) outcome = std::unexpected(ErrorOf(res));
     PQclear(res);
   }
   return outcome;
@@ -143,8 +187,8 @@ std::string ArrayLiteral(std::span<const int64_t> values) {
   return out;
 }
 
-Error ToError(const PgError& e) {
-  return Error{ErrorCode::kStorage, fmt::format("postgresql: {}", e.message)};
+Error ToError(std::string_view operation, const PgError& e) {
+  return Error{ErrorCode::kStorage, fmt::format("storage error while {}: {}", operation, e.message)};
 }
 
 }  // namespace reftrack::pg

@@ -76,6 +76,8 @@ struct PgError {
   std::string sqlstate;
   std::string constraint;
   std::string message;
+  // In a COPY, the data line (from 1) the server was reading when it failed; else 0.
+  int64_t copy_line = 0;
 };
 
 class Connection {
@@ -97,6 +99,8 @@ class Connection {
  private:
   explicit Connection(PGconn* conn) : conn_(conn) {}
   PgError ErrorOf(PGresult* res) const;
+  std::unexpected<PgError> AbandonCopy();
+  std::expected<void, PgError> CopyOutcome();
   PGconn* conn_;
 };
 
@@ -110,6 +114,7 @@ std::string ArrayLiteral(std::span<const std::string> values);
 std::string ArrayLiteral(std::span<const std::string_view> values);
 std::string ArrayLiteral(std::span<const int64_t> values);
 
-Error ToError(const PgError& e);
+// "storage error while <operation>: <the server's message>".
+Error ToError(std::string_view operation, const PgError& e);
 
 }  // namespace reftrack::pg

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "domain/case_fold.h"
 #include "store/migrate.h"
 #include "store/postgres/migrations.h"
 #include "util/value_set.h"
@@ -20,6 +21,8 @@ namespace {
 constexpr int64_t kMigrationLockKey = 0x7265667472616b;  // "reftrak"
 // The advisory lock bulk writers hold for their whole transaction: one at a time.
 constexpr int64_t kBulkLockKey = 0x7265667472626c;  // "reftrbl"
+// The advisory lock of CompactCounts.
+constexpr int64_t kCountsLockKey = 0x72656674726374;  // "reftrct"
 
 // Timestamps travel as ISO 8601 text in UTC, the form util/time.h writes and reads.
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
@@ -34,10 +37,30 @@ constexpr int64_t kBulkLockKey = 0x7265667472626c;  // "reftrbl"
 
 #define REFERRAL_COLUMN_LIST                                                        \
   "campaign_id, referrer_id, name, email, external_id, referral_code, coupon_code," \
-  " status, status_changed_at, created_at"
+  " status, status_changed_at, created_at, name_folded"
 #define REFERRAL_INSERT_COLUMNS "(" REFERRAL_COLUMN_LIST ")"
 
 constexpr const char* kUniqueViolation = "23505";
+
+// referral_counts holds deltas: every statement that creates referrals or changes
+// statuses appends, in the same statement, what it changed in the counts (of
+// referrals by campaign, status and ever qualified), and CountReferrals sums them.
+// Appending takes no lock, so concurrent writers never wait on each other or
+// deadlock over a counter row. `u` is a CTE returning, per referral changed,
+// campaign_id, old_status, old_eq, new_status and new_eq.
+#define COUNT_DELTAS_OF(u)                                                                    \
+  " INSERT INTO referral_counts (campaign_id, status, ever_qualified, n)"                      \
+  " SELECT campaign_id, status, eq, sum(n) FROM ("                                            \
+  " SELECT campaign_id, old_status, old_eq, -1 FROM " u                                       \
+  " UNION ALL SELECT campaign_id, new_status, new_eq, 1 FROM " u                              \
+  ") d (campaign_id, status, eq, n) GROUP BY 1, 2, 3 HAVING sum(n) <> 0"
+#define COUNT_RETURNING                                                                   \
+  " RETURNING r.campaign_id, o.status AS old_status, o.qualified_at IS NOT NULL AS old_eq," \
+  " r.status AS new_status, r.qualified_at IS NOT NULL AS new_eq"
+
+// Statements that appended count deltas before this store folds the table's rows
+// into one per key (CommitWrite): it stays a few thousand rows long.
+constexpr int kCompactEvery = 500;
 
 std::optional<Micros> OptTime(const Rows& rows, int row, int col) {
   if (rows.IsNull(row, col)) return std::nullopt;
@@ -76,7 +99,11 @@ Member ReadMember(const Rows& rows, int i) {
                 rows.Text(i, 3), rows.OptText(i, 4), OptTime(rows, i, 5).value_or(0)};
 }
 
-std::unexpected<Error> Failed(const pg::PgError& e) { return std::unexpected(pg::ToError(e)); }
+// `operation` says what the store was doing, as "storage error while <operation>: ..."
+// reads.
+std::unexpected<Error> Failed(std::string_view operation, const pg::PgError& e) {
+  return std::unexpected(pg::ToError(operation, e));
+}
 
 // $1..$6 of an UPDATE of a referral's status: status, qualified_at, approved_at,
 // denied_at, status_changed_at, id.
@@ -103,6 +130,7 @@ std::string CopyRows(std::span<const NewReferral> referrals) {
   std::string out;
   out.reserve(referrals.size() * 160);
   std::string created;
+  std::string folded;
   Micros created_for = -1;
   for (size_t i = 0; i < referrals.size(); ++i) {
     const NewReferral& r = referrals[i];
@@ -130,6 +158,9 @@ std::string CopyRows(std::span<const NewReferral> referrals) {
     out += created;
     out += '\t';
     out += created;
+    out += '\t';
+    FoldCase(r.name, folded);
+    pg::AppendCopyField(out, folded);
     out += '\n';
   }
   return out;
@@ -142,7 +173,7 @@ Result<std::unique_ptr<Store>> PostgresStore::Open(const std::string& url) {
   if (!conn) return std::unexpected(conn.error());
   std::unique_ptr<PostgresStore> store(new PostgresStore(std::move(*conn)));
   if (auto ok = store->conn_->Exec("SET client_min_messages = warning"); !ok)
-    return Failed(ok.error());
+    return Failed("connecting", ok.error());
   if (auto ok = store->Migrate(); !ok) return std::unexpected(ok.error());
   return std::unique_ptr<Store>(std::move(store));
 }
@@ -154,21 +185,29 @@ Result<void> PostgresStore::Migrate() {
   if (!tx) return std::unexpected(tx.error());
   if (auto ok = conn_->Query("SELECT pg_advisory_xact_lock($1)", Params().Add(kMigrationLockKey));
       !ok) {
-    return Failed(ok.error());
+    return Failed("migrating the schema", ok.error());
   }
   if (auto ok = conn_->Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
                             " version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)");
       !ok) {
-    return Failed(ok.error());
+    return Failed("migrating the schema", ok.error());
   }
   auto current = conn_->Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  if (!current) return Failed(current.error());
+  if (!current) return Failed("migrating the schema", current.error());
   int64_t version = current->Int(0, 0);
+  // For the migration that folds the names stored before name_folded existed.
+  if (auto ok = conn_->Query(
+          "SELECT set_config('reftrack.fold_from', $1, true),"
+          " set_config('reftrack.fold_to', $2, true)",
+          Params().Add(std::string_view(FoldTableFrom())).Add(std::string_view(FoldTableTo())));
+      !ok) {
+    return Failed("migrating the schema", ok.error());
+  }
   auto applied = ApplyMigrations(version, pg::Migrations(), [this](int64_t v, const char* sql) {
-    if (auto ok = conn_->Exec(sql); !ok) return Result<void>(Failed(ok.error()));
+    if (auto ok = conn_->Exec(sql); !ok) return Result<void>(Failed("migrating the schema", ok.error()));
     if (auto ok = conn_->Query("INSERT INTO schema_migrations VALUES ($1, now())", Params().Add(v));
         !ok) {
-      return Result<void>(Failed(ok.error()));
+      return Result<void>(Failed("migrating the schema", ok.error()));
     }
     return Result<void>();
   });
@@ -178,11 +217,11 @@ Result<void> PostgresStore::Migrate() {
 
 Result<WriteTransaction> PostgresStore::BeginWrite(WriteMode mode) {
   if (in_transaction_) {
-    if (auto ok = conn_->Exec("SAVEPOINT nested"); !ok) return Failed(ok.error());
+    if (auto ok = conn_->Exec("SAVEPOINT nested"); !ok) return Failed("starting a transaction", ok.error());
     ++nested_;
     return WriteTransaction(this);
   }
-  if (auto ok = conn_->Exec("BEGIN"); !ok) return Failed(ok.error());
+  if (auto ok = conn_->Exec("BEGIN"); !ok) return Failed("starting a transaction", ok.error());
   in_transaction_ = true;
   bulk_status_ready_ = false;
   bulk_flags_ready_ = false;
@@ -190,7 +229,7 @@ Result<WriteTransaction> PostgresStore::BeginWrite(WriteMode mode) {
   if (mode != WriteMode::kNormal) {
     if (auto ok = conn_->Query("SELECT pg_advisory_xact_lock($1)", Params().Add(kBulkLockKey));
         !ok) {
-      return Failed(ok.error());
+      return Failed("starting a transaction", ok.error());
     }
   }
   return tx;
@@ -201,7 +240,7 @@ Result<ReadSnapshot> PostgresStore::BeginRead() {
   // Inside a transaction already: its snapshot is the one.
   if (in_transaction_ || in_read_) return ReadSnapshot(nullptr);
   if (auto ok = conn_->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !ok) {
-    return Failed(ok.error());
+    return Failed("starting a read snapshot", ok.error());
   }
   in_read_ = true;
   return ReadSnapshot(this);
@@ -214,15 +253,36 @@ void PostgresStore::EndRead() {
 
 Result<void> PostgresStore::CommitWrite() {
   if (nested_ > 0) {
-    if (auto ok = conn_->Exec("RELEASE nested"); !ok) return Failed(ok.error());
+    if (auto ok = conn_->Exec("RELEASE nested"); !ok) return Failed("committing", ok.error());
     --nested_;
     return {};
   }
   if (conn_->InFailedTransaction()) {
     return Fail(ErrorCode::kStorage, "the transaction failed earlier and was not committed");
   }
+  if (count_statements_ >= kCompactEvery) {
+    if (auto ok = CompactCounts(); !ok) return ok;
+  }
   in_transaction_ = false;
-  if (auto ok = conn_->Exec("COMMIT"); !ok) return Failed(ok.error());
+  if (auto ok = conn_->Exec("COMMIT"); !ok) return Failed("committing", ok.error());
+  return {};
+}
+
+// Folds referral_counts into one row per key, inside the committing transaction.
+// Each row is folded by the one transaction whose DELETE took it, so concurrent
+// writers' new rows and a concurrent compaction leave every sum exact; the
+// advisory lock only spares a second compaction the wait for the first.
+Result<void> PostgresStore::CompactCounts() {
+  auto ok = conn_->Query(
+      "WITH lock AS (SELECT pg_try_advisory_xact_lock($1) AS mine),"
+      " gone AS (DELETE FROM referral_counts WHERE (SELECT mine FROM lock)"
+      "          RETURNING campaign_id, status, ever_qualified, n)"
+      " INSERT INTO referral_counts (campaign_id, status, ever_qualified, n)"
+      " SELECT campaign_id, status, ever_qualified, sum(n) FROM gone GROUP BY 1, 2, 3"
+      " HAVING sum(n) <> 0",
+      Params().Add(kCountsLockKey));
+  if (!ok) return Failed("folding the referral counts", ok.error());
+  count_statements_ = 0;
   return {};
 }
 
@@ -243,7 +303,7 @@ Result<Campaign> PostgresStore::CreateCampaign(std::string_view name, Micros at)
       "INSERT INTO campaigns (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"
       " RETURNING id",
       Params().Add(name).Add(std::string_view(FormatTimestamp(at))));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("creating a campaign", rows.error());
   if (rows->size() == 0) return std::unexpected(DuplicateCampaign(name));
   return Campaign{rows->Int(0, 0), std::string(name), at};
 }
@@ -251,7 +311,7 @@ Result<Campaign> PostgresStore::CreateCampaign(std::string_view name, Micros at)
 Result<std::optional<Campaign>> PostgresStore::FindCampaign(std::string_view name) {
   auto rows = conn_->Query("SELECT id, name, " TS("created_at") ", currency FROM campaigns WHERE name = $1",
                            Params().Add(name));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("reading a campaign", rows.error());
   if (rows->size() == 0) return std::optional<Campaign>();
   return Campaign{rows->Int(0, 0), rows->Text(0, 1), OptTime(*rows, 0, 2).value_or(0),
                   rows->Text(0, 3)};
@@ -259,7 +319,7 @@ Result<std::optional<Campaign>> PostgresStore::FindCampaign(std::string_view nam
 
 Result<std::vector<Campaign>> PostgresStore::ListCampaigns() {
   auto rows = conn_->Query("SELECT id, name, " TS("created_at") ", currency FROM campaigns ORDER BY id");
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("listing campaigns", rows.error());
   std::vector<Campaign> out;
   for (int i = 0; i < rows->size(); ++i) {
     out.push_back({rows->Int(i, 0), rows->Text(i, 1), OptTime(*rows, i, 2).value_or(0),
@@ -271,7 +331,7 @@ Result<std::vector<Campaign>> PostgresStore::ListCampaigns() {
 Result<bool> PostgresStore::SetCampaignCurrency(int64_t id, std::string_view currency) {
   auto rows = conn_->Query("UPDATE campaigns SET currency = $2 WHERE id = $1 RETURNING id",
                            Params().Add(id).Add(currency));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("setting a campaign's currency", rows.error());
   return rows->size() > 0;
 }
 
@@ -285,7 +345,7 @@ Result<Member> PostgresStore::CreateMember(const NewMember& member, Micros at) {
           .Add(std::string_view(member.name))
           .Add(member.referral_code)
           .Add(std::string_view(FormatTimestamp(at))));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("creating a member", rows.error());
   if (rows->size() == 0) {
     auto existing = FindMember(member.campaign_id, member.email);
     if (!existing) return std::unexpected(existing.error());
@@ -301,7 +361,7 @@ Result<std::optional<Member>> PostgresStore::FindMember(int64_t campaign_id,
   auto rows = conn_->Query("SELECT id, campaign_id, email, name, referral_code, " TS(
                                "created_at") " FROM members WHERE campaign_id = $1 AND email = $2",
                            Params().Add(campaign_id).Add(email));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("reading a member", rows.error());
   if (rows->size() == 0) return std::optional<Member>();
   return ReadMember(*rows, 0);
 }
@@ -310,7 +370,7 @@ Result<std::vector<Member>> PostgresStore::ListMembers(int64_t campaign_id) {
   auto rows = conn_->Query("SELECT id, campaign_id, email, name, referral_code, " TS(
                                "created_at") " FROM members WHERE campaign_id = $1 ORDER BY id",
                            Params().Add(campaign_id));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("listing members", rows.error());
   std::vector<Member> out;
   for (int i = 0; i < rows->size(); ++i) out.push_back(ReadMember(*rows, i));
   return out;
@@ -319,9 +379,13 @@ Result<std::vector<Member>> PostgresStore::ListMembers(int64_t campaign_id) {
 Result<InsertOutcome> PostgresStore::InsertReferral(const NewReferral& r) {
   // ON CONFLICT keeps the surrounding transaction usable after a duplicate.
   auto rows = conn_->Query(
-      "INSERT INTO referrals (campaign_id, referrer_id, name, email, external_id, referral_code,"
-      " coupon_code, status, status_changed_at, created_at)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8) ON CONFLICT DO NOTHING RETURNING id",
+      "WITH ins AS (INSERT INTO referrals (campaign_id, referrer_id, name, email, external_id,"
+      " referral_code, coupon_code, status, status_changed_at, created_at, name_folded)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8, $9)"
+      " ON CONFLICT DO NOTHING RETURNING id, campaign_id),"
+      " counted AS (INSERT INTO referral_counts (campaign_id, status, ever_qualified, n)"
+      " SELECT campaign_id, 'pending', false, 1 FROM ins)"
+      " SELECT id FROM ins",
       Params()
           .Add(r.campaign_id)
           .Add(r.referrer_id)
@@ -330,9 +394,13 @@ Result<InsertOutcome> PostgresStore::InsertReferral(const NewReferral& r) {
           .Add(r.external_id)
           .Add(r.referral_code)
           .Add(r.coupon_code)
-          .Add(std::string_view(FormatTimestamp(r.created_at))));
-  if (!rows) return Failed(rows.error());
-  if (rows->size() == 1) return InsertOutcome{rows->Int(0, 0)};
+          .Add(std::string_view(FormatTimestamp(r.created_at)))
+          .Add(std::string_view(FoldCase(r.name))));
+  if (!rows) return Failed("creating a referral", rows.error());
+  if (rows->size() == 1) {
+    ++count_statements_;
+    return InsertOutcome{rows->Int(0, 0)};
+  }
   auto why = conn_->Query(
       "SELECT EXISTS (SELECT 1 FROM referrals WHERE email = $1 AND campaign_id = $2),"
       " EXISTS (SELECT 1 FROM referrals WHERE external_id = $3 AND campaign_id = $2),"
@@ -342,7 +410,7 @@ Result<InsertOutcome> PostgresStore::InsertReferral(const NewReferral& r) {
           .Add(r.campaign_id)
           .Add(r.external_id)
           .Add(r.referral_code));
-  if (!why) return Failed(why.error());
+  if (!why) return Failed("creating a referral", why.error());
   return InsertOutcome{0, why->Text(0, 0) == "t"   ? DuplicateOf::kEmail
                           : why->Text(0, 1) == "t" ? DuplicateOf::kExternalId
                           : why->Text(0, 2) == "t" ? DuplicateOf::kReferralCode
@@ -354,18 +422,50 @@ Result<InsertOutcome> PostgresStore::InsertReferral(const NewReferral& r) {
 Result<void> PostgresStore::InsertReferrals(std::span<const NewReferral> referrals,
                                             std::vector<DuplicateOf>& outcomes) {
   outcomes.clear();
+  failed_item_.reset();
   if (referrals.empty()) return {};
   std::string rows = CopyRows(referrals);
-  if (auto ok = conn_->Exec("SAVEPOINT bulk_insert"); !ok) return Failed(ok.error());
+  if (auto ok = conn_->Exec("SAVEPOINT bulk_insert"); !ok) return Failed("inserting referrals", ok.error());
   auto copied = conn_->Copy("COPY referrals " REFERRAL_INSERT_COLUMNS " FROM STDIN", rows);
   if (copied) {
-    if (auto ok = conn_->Exec("RELEASE SAVEPOINT bulk_insert"); !ok) return Failed(ok.error());
+    if (auto ok = conn_->Exec("RELEASE SAVEPOINT bulk_insert"); !ok) return Failed("inserting referrals", ok.error());
     outcomes.assign(referrals.size(), DuplicateOf::kNone);
-    return {};
+    return CountInserted(referrals, outcomes);
   }
-  if (copied.error().sqlstate != kUniqueViolation) return Failed(copied.error());
-  if (auto ok = conn_->Exec("ROLLBACK TO SAVEPOINT bulk_insert"); !ok) return Failed(ok.error());
-  return InsertSkippingDuplicates(referrals.size(), rows, outcomes);
+  if (copied.error().sqlstate != kUniqueViolation) {
+    if (copied.error().copy_line > 0) failed_item_ = copied.error().copy_line - 1;
+    return Failed("inserting referrals", copied.error());
+  }
+  if (auto ok = conn_->Exec("ROLLBACK TO SAVEPOINT bulk_insert"); !ok) return Failed("inserting referrals", ok.error());
+  if (auto ok = InsertSkippingDuplicates(referrals.size(), rows, outcomes); !ok) return ok;
+  return CountInserted(referrals, outcomes);
+}
+
+// The batch's new referrals (pending, never qualified), per campaign: one statement.
+Result<void> PostgresStore::CountInserted(std::span<const NewReferral> referrals,
+                                          std::span<const DuplicateOf> outcomes) {
+  std::vector<int64_t> campaigns;
+  std::vector<int64_t> counts;
+  for (size_t i = 0; i < referrals.size(); ++i) {
+    if (outcomes[i] != DuplicateOf::kNone) continue;
+    auto at = std::find(campaigns.begin(), campaigns.end(), referrals[i].campaign_id);
+    if (at == campaigns.end()) {
+      campaigns.push_back(referrals[i].campaign_id);
+      counts.push_back(1);
+    } else {
+      ++counts[at - campaigns.begin()];
+    }
+  }
+  if (campaigns.empty()) return {};
+  auto ok = conn_->Query(
+      "INSERT INTO referral_counts (campaign_id, status, ever_qualified, n)"
+      " SELECT c, 'pending', false, n FROM unnest($1::bigint[], $2::bigint[]) AS t (c, n)",
+      Params()
+          .Add(std::string_view(pg::ArrayLiteral(std::span<const int64_t>(campaigns))))
+          .Add(std::string_view(pg::ArrayLiteral(std::span<const int64_t>(counts)))));
+  if (!ok) return Failed("counting new referrals", ok.error());
+  ++count_statements_;
+  return {};
 }
 
 // The staging table numbers the rows (ord) and draws each one's id from the
@@ -380,11 +480,11 @@ Result<void> PostgresStore::InsertSkippingDuplicates(size_t count, const std::st
                             " ALTER TABLE referrals_staging ALTER COLUMN id"
                             "   SET DEFAULT nextval(pg_get_serial_sequence('referrals', 'id'))");
       !ok) {
-    return Failed(ok.error());
+    return Failed("inserting referrals", ok.error());
   }
   if (auto ok = conn_->Copy("COPY referrals_staging " REFERRAL_INSERT_COLUMNS " FROM STDIN", rows);
       !ok) {
-    return Failed(ok.error());
+    return Failed("inserting referrals", ok.error());
   }
   // Rows go in file order; a row that conflicts with an earlier one, in the table or
   // in this batch, is skipped, as SQLite's row-by-row insert does.
@@ -393,7 +493,7 @@ Result<void> PostgresStore::InsertSkippingDuplicates(size_t count, const std::st
                                " SELECT id, " REFERRAL_COLUMN_LIST
                                " FROM referrals_staging ORDER BY ord"
                                " ON CONFLICT DO NOTHING");
-  if (!inserted) return Failed(inserted.error());
+  if (!inserted) return Failed("inserting referrals", inserted.error());
   // Why each skipped row was skipped: the first unique value already taken.
   auto reasons = conn_->Query(
       "SELECT s.ord, (r.id IS NOT NULL),"
@@ -403,7 +503,7 @@ Result<void> PostgresStore::InsertSkippingDuplicates(size_t count, const std::st
       "         AND x.campaign_id = s.campaign_id),"
       " EXISTS (SELECT 1 FROM referrals x WHERE x.referral_code = s.referral_code)"
       " FROM referrals_staging s LEFT JOIN referrals r ON r.id = s.id ORDER BY s.ord");
-  if (!reasons) return Failed(reasons.error());
+  if (!reasons) return Failed("inserting referrals", reasons.error());
   if (reasons->size() != static_cast<int>(count)) {
     return Fail(ErrorCode::kStorage, "staging table lost rows");
   }
@@ -415,14 +515,14 @@ Result<void> PostgresStore::InsertSkippingDuplicates(size_t count, const std::st
                   : reasons->Text(i, 4) == "t" ? DuplicateOf::kReferralCode
                                                : DuplicateOf::kCouponCode;
   }
-  if (auto ok = conn_->Exec("TRUNCATE referrals_staging"); !ok) return Failed(ok.error());
+  if (auto ok = conn_->Exec("TRUNCATE referrals_staging"); !ok) return Failed("inserting referrals", ok.error());
   return {};
 }
 
 Result<std::vector<Referral>> PostgresStore::QueryReferrals(std::string_view sql,
                                                             const Params& params) {
   auto rows = conn_->Query(sql, params);
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("reading referrals", rows.error());
   std::vector<Referral> out;
   out.reserve(rows->size());
   for (int i = 0; i < rows->size(); ++i) out.push_back(ReadReferral(*rows, i));
@@ -476,8 +576,10 @@ Result<ReferralPage> PostgresStore::ListReferrals(const ReferralFilter& filter) 
   }
   if (!filter.query.empty()) {
     params.Add(std::string_view(filter.query));
-    sql +=
-        " AND (strpos(r.email, " + next() + ") > 0 OR strpos(lower(r.name), " + next() + ") > 0)";
+    // The query is folded (FoldCase) by the engine, as name_folded is; emails are
+    // stored lower-cased.
+    sql += " AND (strpos(r.email, " + next() + ") > 0 OR strpos(r.name_folded, " + next() +
+           ") > 0)";
   }
   if (filter.before_id) {
     params.Add(*filter.before_id);
@@ -492,10 +594,13 @@ Result<ReferralPage> PostgresStore::ListReferrals(const ReferralFilter& filter) 
 
 Result<void> PostgresStore::WriteStatusChange(const Referral& after, const StatusChange& change) {
   auto ok = conn_->Query(
-      "WITH updated AS (UPDATE referrals SET status = $1, qualified_at = $2, approved_at = $3,"
-      " denied_at = $4, status_changed_at = $5 WHERE id = $6 RETURNING id)"
-      " INSERT INTO status_changes (referral_id, from_status, to_status, at, source, actor,"
-      " batch_id) SELECT id, $7, $8, $9, $10, $11, $12 FROM updated",
+      // The caller holds the row (LockReferral), so `o` reads what the UPDATE replaces.
+      "WITH o AS (SELECT id, status, qualified_at FROM referrals WHERE id = $6),"
+      " u AS (UPDATE referrals r SET status = $1, qualified_at = $2, approved_at = $3,"
+      " denied_at = $4, status_changed_at = $5 FROM o WHERE r.id = o.id" COUNT_RETURNING
+      ", r.id),"
+      " history AS (INSERT INTO status_changes (referral_id, from_status, to_status, at, source,"
+      " actor, batch_id) SELECT id, $7, $8, $9, $10, $11, $12 FROM u)" COUNT_DELTAS_OF("u"),
       StatusParams(after)
           .Add(StatusName(change.from))
           .Add(StatusName(change.to))
@@ -503,7 +608,8 @@ Result<void> PostgresStore::WriteStatusChange(const Referral& after, const Statu
           .Add(SourceName(change.source))
           .Add(std::string_view(change.actor))
           .Add(change.batch_id));
-  if (!ok) return Failed(ok.error());
+  if (!ok) return Failed("changing a referral's status", ok.error());
+  ++count_statements_;
   return {};
 }
 
@@ -553,7 +659,7 @@ Result<void> PostgresStore::LookUpInBatches(const char* where, std::span<const T
   for (size_t start = 0; start < values.size(); start += kLookupBatch) {
     auto batch = values.subspan(start, std::min(kLookupBatch, values.size() - start));
     auto rows = conn_->Query(sql, Params().Add(std::string_view(pg::ArrayLiteral(batch))));
-    if (!rows) return Failed(rows.error());
+    if (!rows) return Failed("looking referrals up", rows.error());
     for (int i = 0; i < rows->size(); ++i) out.push_back(ReadReferral(*rows, i));
   }
   return {};
@@ -614,7 +720,7 @@ Result<void> PostgresStore::ForEachMatch(LookupColumn column, std::optional<int6
     }
     auto rows =
         conn_->Query(sql, Params().Add(std::string_view(pg::ArrayLiteral(batch))).Add(campaign_id));
-    if (!rows) return Failed(rows.error());
+    if (!rows) return Failed("matching referrals", rows.error());
     for (int i = 0; i < rows->size(); ++i) {
       ReferralState r;
       r.id = rows->Int(i, 0);
@@ -637,6 +743,7 @@ Result<void> PostgresStore::ForEachMatch(LookupColumn column, std::optional<int6
 // a referral's last write in the run wins, as it would one statement at a time.
 Result<void> PostgresStore::WriteBulkChanges(std::span<const ReferralWrite> writes,
                                              std::span<const StatusChange> history) {
+  failed_item_.reset();
   if (writes.empty() && history.empty()) return {};
   // bulk_status lives until the end of a transaction: outside one, make one.
   std::optional<WriteTransaction> own;
@@ -648,7 +755,10 @@ Result<void> PostgresStore::WriteBulkChanges(std::span<const ReferralWrite> writ
   size_t i = 0;
   while (i < writes.size()) {
     if (writes[i].fields_changed) {
-      if (auto ok = WriteFieldChange(writes[i]); !ok) return ok;
+      if (auto ok = WriteFieldChange(writes[i]); !ok) {
+        failed_item_ = i;
+        return ok;
+      }
       ++i;
       continue;
     }
@@ -670,7 +780,7 @@ Result<void> PostgresStore::WriteStatusRun(std::span<const ReferralWrite> run) {
             " status_changed_at TIMESTAMPTZ) ON COMMIT DROP;"
             " TRUNCATE bulk_status");
         !ok) {
-      return Failed(ok.error());
+      return Failed("writing referral statuses", ok.error());
     }
     bulk_status_ready_ = true;
   }
@@ -697,20 +807,22 @@ Result<void> PostgresStore::WriteStatusRun(std::span<const ReferralWrite> run) {
                             " denied_at, status_changed_at) FROM STDIN",
                             data);
       !ok) {
-    return Failed(ok.error());
+    return Failed("writing referral statuses", ok.error());
   }
   // The table is left empty for the next run.
+  // `o`, the same rows as the statement began, gives each referral's old state.
   if (auto ok = conn_->Exec(
-          "UPDATE referrals r SET status = w.status, qualified_at = w.qualified_at,"
+          "WITH u AS (UPDATE referrals r SET status = w.status, qualified_at = w.qualified_at,"
           " approved_at = w.approved_at, denied_at = w.denied_at,"
           " status_changed_at = w.status_changed_at"
           " FROM (SELECT DISTINCT ON (id) id, status, qualified_at, approved_at, denied_at,"
-          "       status_changed_at FROM bulk_status ORDER BY id, ord DESC) w"
-          " WHERE r.id = w.id;"
+          "       status_changed_at FROM bulk_status ORDER BY id, ord DESC) w, referrals o"
+          " WHERE r.id = w.id AND o.id = w.id" COUNT_RETURNING ")" COUNT_DELTAS_OF("u") ";"
           " TRUNCATE bulk_status");
       !ok) {
-    return Failed(ok.error());
+    return Failed("writing referral statuses", ok.error());
   }
+  ++count_statements_;
   return {};
 }
 
@@ -724,7 +836,7 @@ Result<void> PostgresStore::WriteStatuses(std::span<const StatusWrite> writes, M
             " entered_qualified BOOLEAN, entered_approved BOOLEAN, entered_denied BOOLEAN)"
             " ON COMMIT DROP; TRUNCATE bulk_flags");
         !ok) {
-      return Failed(ok.error());
+      return Failed("updating referral statuses", ok.error());
     }
     bulk_flags_ready_ = true;
   }
@@ -747,21 +859,23 @@ Result<void> PostgresStore::WriteStatuses(std::span<const StatusWrite> writes, M
                             " entered_denied) FROM STDIN",
                             data);
       !ok) {
-    return Failed(ok.error());
+    return Failed("updating referral statuses", ok.error());
   }
   // The table is left empty for the next batch.
   auto ok = conn_->Query(
-      "WITH m AS (SELECT $1::timestamptz AS at)"
-      " UPDATE referrals r SET status = f.status, status_changed_at = m.at,"
+      "WITH m AS (SELECT $1::timestamptz AS at),"
+      " u AS (UPDATE referrals r SET status = f.status, status_changed_at = m.at,"
       " qualified_at = CASE WHEN f.entered_qualified THEN coalesce(r.qualified_at, m.at)"
       "                ELSE r.qualified_at END,"
       " approved_at = CASE WHEN f.entered_approved THEN m.at ELSE r.approved_at END,"
       " denied_at = CASE WHEN f.entered_denied THEN m.at ELSE r.denied_at END"
-      " FROM bulk_flags f, m WHERE r.id = f.id",
+      " FROM bulk_flags f, m, referrals o WHERE r.id = f.id AND o.id = f.id" COUNT_RETURNING
+      ")" COUNT_DELTAS_OF("u"),
       Params().Add(std::string_view(FormatTimestamp(at))));
-  if (!ok) return Failed(ok.error());
+  if (!ok) return Failed("updating referral statuses", ok.error());
+  ++count_statements_;
   if (auto truncated = conn_->Exec("TRUNCATE bulk_flags"); !truncated) {
-    return Failed(truncated.error());
+    return Failed("updating referral statuses", truncated.error());
   }
   return {};
 }
@@ -769,15 +883,19 @@ Result<void> PostgresStore::WriteStatuses(std::span<const StatusWrite> writes, M
 Result<void> PostgresStore::WriteFieldChange(const ReferralWrite& write) {
   const Referral& after = write.after;
   auto ok = conn_->Query(
-      "UPDATE referrals SET status = $1, qualified_at = $2, approved_at = $3, denied_at = $4,"
-      " status_changed_at = $5, name = $7, email = $8, external_id = $9, note = $10"
-      " WHERE id = $6",
+      "WITH o AS (SELECT id, status, qualified_at FROM referrals WHERE id = $6),"
+      " u AS (UPDATE referrals r SET status = $1, qualified_at = $2, approved_at = $3,"
+      " denied_at = $4, status_changed_at = $5, name = $7, email = $8, external_id = $9,"
+      " note = $10, name_folded = $11 FROM o WHERE r.id = o.id" COUNT_RETURNING ")"
+      COUNT_DELTAS_OF("u"),
       StatusParams(after)
           .Add(std::string_view(after.name))
           .Add(std::string_view(after.email))
           .Add(after.external_id)
-          .Add(std::string_view(after.note)));
-  if (!ok) return Failed(ok.error());
+          .Add(std::string_view(after.note))
+          .Add(std::string_view(FoldCase(after.name))));
+  if (!ok) return Failed("updating a referral's fields", ok.error());
+  ++count_statements_;
   return {};
 }
 
@@ -809,7 +927,7 @@ Result<void> PostgresStore::AppendHistory(std::span<const StatusChange> history)
                             " actor, batch_id) FROM STDIN",
                             data);
       !ok) {
-    return Failed(ok.error());
+    return Failed("writing status history", ok.error());
   }
   return {};
 }
@@ -848,7 +966,7 @@ Result<RewardRule> PostgresStore::CreateRewardRule(const RewardRule& rule) {
           .Add(std::string_view(rule.currency))
           .Add(std::string_view(rule.description))
           .Add(std::string_view(FormatTimestamp(rule.created_at))));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("creating a reward rule", rows.error());
   RewardRule created = rule;
   created.id = rows->Int(0, 0);
   return created;
@@ -861,7 +979,7 @@ Result<std::vector<RewardRule>> PostgresStore::ListRewardRules(std::optional<int
       "WHERE ($1::bigint IS NULL OR campaign_id = $1)"
       " AND ($2::boolean OR removed_at IS NULL) ORDER BY id",
       Params().Add(campaign_id).Add(std::string_view(include_removed ? "true" : "false")));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("listing reward rules", rows.error());
   std::vector<RewardRule> out;
   for (int i = 0; i < rows->size(); ++i) out.push_back(ReadRewardRule(*rows, i));
   return out;
@@ -871,7 +989,7 @@ Result<bool> PostgresStore::RemoveRewardRule(int64_t id, Micros at) {
   auto rows = conn_->Query(
       "UPDATE reward_rules SET removed_at = $2 WHERE id = $1 AND removed_at IS NULL RETURNING id",
       Params().Add(id).Add(std::string_view(FormatTimestamp(at))));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("removing a reward rule", rows.error());
   return rows->size() > 0;
 }
 
@@ -882,7 +1000,7 @@ Result<void> PostgresStore::InsertRewards(std::span<const NewReward> rewards) {
           "CREATE TEMP TABLE IF NOT EXISTS rewards_staging (referral_id BIGINT, rule_id BIGINT,"
           " recipient TEXT, issued_at TIMESTAMPTZ) ON COMMIT DROP; TRUNCATE rewards_staging");
       !ok) {
-    return Failed(ok.error());
+    return Failed("issuing rewards", ok.error());
   }
   std::string data;
   data.reserve(rewards.size() * 64);
@@ -897,12 +1015,12 @@ Result<void> PostgresStore::InsertRewards(std::span<const NewReward> rewards) {
     data += '\n';
   }
   if (auto ok = conn_->Copy("COPY rewards_staging FROM STDIN", data); !ok)
-    return Failed(ok.error());
+    return Failed("issuing rewards", ok.error());
   if (auto ok = conn_->Exec("INSERT INTO rewards (referral_id, rule_id, recipient, issued_at)"
                             " SELECT * FROM rewards_staging ON CONFLICT (referral_id, rule_id, "
                             "recipient) DO NOTHING");
       !ok) {
-    return Failed(ok.error());
+    return Failed("issuing rewards", ok.error());
   }
   return {};
 }
@@ -924,7 +1042,7 @@ Result<std::vector<Reward>> PostgresStore::ListRewards(const RewardFilter& filte
           .Add(filter.state ? std::optional<std::string>(RewardStateName(*filter.state))
                             : std::nullopt)
           .Add(filter.member_email));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("listing rewards", rows.error());
   std::vector<Reward> out;
   for (int i = 0; i < rows->size(); ++i) {
     Reward w;
@@ -954,7 +1072,7 @@ Result<int64_t> PostgresStore::MarkRewardsPaid(std::span<const int64_t> ids, Mic
       Params()
           .Add(std::string_view(pg::ArrayLiteral(ids)))
           .Add(std::string_view(FormatTimestamp(at))));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("marking rewards paid", rows.error());
   return rows->size();
 }
 
@@ -971,7 +1089,7 @@ Result<int64_t> PostgresStore::CreateImport(const ImportRecord& record) {
           .Add(std::string_view(record.counts.empty() ? "{}" : record.counts))
           .Add(std::string_view(record.match_by))
           .Add(record.campaign_id));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("recording an import", rows.error());
   return rows->Int(0, 0);
 }
 
@@ -985,7 +1103,7 @@ Result<void> PostgresStore::FinishImport(const ImportRecord& record,
               .Add(record.id)
               .Add(std::string_view(record.sha256)));
       !ok) {
-    return Failed(ok.error());
+    return Failed("recording an import's outcome", ok.error());
   }
   if (errors.empty()) return {};
   std::string data;
@@ -1004,7 +1122,7 @@ Result<void> PostgresStore::FinishImport(const ImportRecord& record,
   if (auto ok = conn_->Copy(
           "COPY import_errors (import_id, file_row, column_name, message) FROM STDIN", data);
       !ok) {
-    return Failed(ok.error());
+    return Failed("recording an import's outcome", ok.error());
   }
   return {};
 }
@@ -1014,7 +1132,7 @@ Result<std::optional<ImportRecord>> PostgresStore::GetImport(int64_t id) {
       "SELECT id, kind, file_name, sha256, actor, " TS("started_at") ", " TS(
           "finished_at") ", counts, coalesce(match_by, ''), campaign_id FROM imports WHERE id = $1",
       Params().Add(id));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("reading an import", rows.error());
   if (rows->size() == 0) return std::optional<ImportRecord>();
   return ImportRecord{rows->Int(0, 0),
                       rows->Text(0, 1),
@@ -1035,7 +1153,7 @@ Result<std::vector<RowError>> PostgresStore::ImportErrors(int64_t id) {
       "SELECT file_row, column_name, message FROM import_errors WHERE import_id = $1"
       " ORDER BY file_row, ctid",
       Params().Add(id));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("reading an import's errors", rows.error());
   std::vector<RowError> out;
   out.reserve(rows->size());
   for (int i = 0; i < rows->size(); ++i) {
@@ -1049,7 +1167,7 @@ Result<std::vector<StatusChange>> PostgresStore::History(int64_t referral_id) {
       "SELECT referral_id, from_status, to_status, " TS("at") ", source, actor, batch_id"
       " FROM status_changes WHERE referral_id = $1 ORDER BY id",
       Params().Add(referral_id));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("reading a referral's history", rows.error());
   std::vector<StatusChange> out;
   for (int i = 0; i < rows->size(); ++i) {
     StatusChange c;
@@ -1100,7 +1218,7 @@ Result<ApiKey> PostgresStore::CreateApiKey(const ApiKey& key) {
           .Add(std::string_view(key.prefix))
           .Add(std::string_view(key.hash))
           .Add(std::string_view(FormatTimestamp(key.created_at))));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("creating an API key", rows.error());
   ApiKey created = key;
   created.id = rows->Int(0, 0);
   return created;
@@ -1108,14 +1226,14 @@ Result<ApiKey> PostgresStore::CreateApiKey(const ApiKey& key) {
 
 Result<std::optional<ApiKey>> PostgresStore::FindApiKey(std::string_view hash) {
   auto rows = conn_->Query(API_KEY_COLUMNS "WHERE hash = $1", Params().Add(hash));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("reading an API key", rows.error());
   if (rows->size() == 0) return std::optional<ApiKey>();
   return std::optional<ApiKey>(ReadApiKey(*rows, 0));
 }
 
 Result<std::vector<ApiKey>> PostgresStore::ListApiKeys() {
   auto rows = conn_->Query(API_KEY_COLUMNS "ORDER BY id", Params());
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("listing API keys", rows.error());
   std::vector<ApiKey> out;
   for (int i = 0; i < rows->size(); ++i) out.push_back(ReadApiKey(*rows, i));
   return out;
@@ -1125,7 +1243,7 @@ Result<bool> PostgresStore::RevokeApiKey(int64_t id, Micros at) {
   auto rows = conn_->Query(
       "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id",
       Params().Add(id).Add(std::string_view(FormatTimestamp(at))));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("revoking an API key", rows.error());
   return rows->size() > 0;
 }
 
@@ -1142,7 +1260,7 @@ Result<User> PostgresStore::CreateUser(const User& user) {
           .Add(std::string_view(user.email))
           .Add(std::string_view(user.password_hash))
           .Add(std::string_view(FormatTimestamp(user.created_at))));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("creating a user", rows.error());
   if (rows->size() == 0) return std::unexpected(DuplicateUser(user.email));
   User created = user;
   created.id = rows->Int(0, 0);
@@ -1153,7 +1271,7 @@ Result<std::optional<User>> PostgresStore::FindUser(std::string_view email) {
   auto rows = conn_->Query(
       "SELECT id, email, password_hash, " TS("created_at") " FROM users WHERE email = $1",
       Params().Add(email));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("reading a user", rows.error());
   if (rows->size() == 0) return std::optional<User>();
   return std::optional<User>(User{rows->Int(0, 0), rows->Text(0, 1), rows->Text(0, 2),
                                   OptTime(*rows, 0, 3).value_or(0)});
@@ -1161,7 +1279,7 @@ Result<std::optional<User>> PostgresStore::FindUser(std::string_view email) {
 
 Result<int64_t> PostgresStore::CountUsers() {
   auto rows = conn_->Query("SELECT count(*) FROM users", Params());
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("counting users", rows.error());
   return rows->Int(0, 0);
 }
 
@@ -1169,7 +1287,7 @@ Result<void> PostgresStore::CreateSession(const Session& session) {
   std::string created = FormatTimestamp(session.created_at);
   auto expired = conn_->Query("DELETE FROM sessions WHERE expires_at < $1",
                               Params().Add(std::string_view(created)));
-  if (!expired) return Failed(expired.error());
+  if (!expired) return Failed("creating a session", expired.error());
   auto rows = conn_->Query(
       "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)"
       " VALUES ($1, $2, $3, $4, $5)",
@@ -1179,7 +1297,7 @@ Result<void> PostgresStore::CreateSession(const Session& session) {
           .Add(std::string_view(session.csrf_token))
           .Add(std::string_view(created))
           .Add(std::string_view(FormatTimestamp(session.expires_at))));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("creating a session", rows.error());
   return {};
 }
 
@@ -1190,7 +1308,7 @@ Result<std::optional<Session>> PostgresStore::FindSession(std::string_view token
       TS("s.expires_at") " FROM sessions s JOIN users u ON u.id = s.user_id"
       " WHERE s.token_hash = $1 AND s.expires_at >= $2",
       Params().Add(token_hash).Add(std::string_view(FormatTimestamp(now))));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("reading a session", rows.error());
   if (rows->size() == 0) return std::optional<Session>();
   return std::optional<Session>(Session{rows->Text(0, 0), rows->Int(0, 1), rows->Text(0, 2),
                                         rows->Text(0, 3), OptTime(*rows, 0, 4).value_or(0),
@@ -1199,16 +1317,16 @@ Result<std::optional<Session>> PostgresStore::FindSession(std::string_view token
 
 Result<void> PostgresStore::DeleteSession(std::string_view token_hash) {
   auto rows = conn_->Query("DELETE FROM sessions WHERE token_hash = $1", Params().Add(token_hash));
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("deleting a session", rows.error());
   return {};
 }
 
 Result<std::vector<StatusCount>> PostgresStore::CountReferrals() {
   auto rows = conn_->Query(
-      "SELECT campaign_id, status, qualified_at IS NOT NULL, count(*) FROM referrals"
-      " GROUP BY 1, 2, 3",
+      "SELECT campaign_id, status, ever_qualified, sum(n) FROM referral_counts"
+      " GROUP BY 1, 2, 3 HAVING sum(n) <> 0",
       Params());
-  if (!rows) return Failed(rows.error());
+  if (!rows) return Failed("counting referrals", rows.error());
   std::vector<StatusCount> out;
   for (int i = 0; i < rows->size(); ++i) {
     out.push_back(StatusCount{rows->Int(i, 0),
@@ -1244,7 +1362,7 @@ Result<void> PostgresStore::ForEachStoredReferral(const StoredReferralFn& each) 
         " h.source, " TS("h.at")
         " FROM page p LEFT JOIN status_changes h ON h.referral_id = p.id ORDER BY p.id, h.id",
         Params().Add(after).Add(kStoredReferralPage));
-    if (!rows) return Failed(rows.error());
+    if (!rows) return Failed("reading referrals for the check", rows.error());
     if (rows->size() == 0) break;
     for (int i = 0; i < rows->size(); ++i) {
       int64_t id = rows->Int(i, 0);
@@ -1289,7 +1407,7 @@ Result<void> PostgresStore::ForEachRewardKey(const StoredRewardFn& each) {
              : conn_->Query("SELECT id, referral_id, rule_id, recipient FROM rewards"
                             " ORDER BY referral_id, rule_id, recipient, id LIMIT $1",
                             Params().Add(kPage));
-    if (!rows) return Failed(rows.error());
+    if (!rows) return Failed("reading rewards for the check", rows.error());
     for (int i = 0; i < rows->size(); ++i) {
       last = StoredRewardKey{rows->Int(i, 0), rows->Int(i, 1), rows->Int(i, 2), rows->Text(i, 3)};
       each(*last);

@@ -74,6 +74,7 @@ class PostgresStore final : public Store {
   Result<std::vector<StatusCount>> CountReferrals() override;
   Result<void> WriteStatusChange(const Referral& after, const StatusChange& change) override;
   Result<std::vector<StatusChange>> History(int64_t referral_id) override;
+  std::optional<size_t> FailedItem() const override { return failed_item_; }
 
   Result<void> ForEachStoredReferral(const StoredReferralFn& each) override;
   Result<void> ForEachRewardKey(const StoredRewardFn& each) override;
@@ -101,6 +102,9 @@ class PostgresStore final : public Store {
   Result<void> WriteStatusRun(std::span<const ReferralWrite> run);
   Result<void> WriteFieldChange(const ReferralWrite& write);
   Result<void> AppendHistory(std::span<const StatusChange> history);
+  Result<void> CountInserted(std::span<const NewReferral> referrals,
+                             std::span<const DuplicateOf> outcomes);
+  Result<void> CompactCounts();
 
   std::unique_ptr<pg::Connection> conn_;
   bool in_transaction_ = false;
@@ -109,6 +113,8 @@ class PostgresStore final : public Store {
   // Whether this transaction has created the temp table bulk_status (ON COMMIT DROP).
   bool bulk_status_ready_ = false;
   bool bulk_flags_ready_ = false;  // WriteStatuses' temporary table
+  std::optional<size_t> failed_item_;  // FailedItem()
+  int count_statements_ = 0;           // since the last CompactCounts
 };
 
 }  // namespace reftrack

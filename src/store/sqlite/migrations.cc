@@ -176,7 +176,21 @@ constexpr const char* kV7 = R"sql(
 ALTER TABLE campaigns ADD COLUMN currency TEXT NOT NULL DEFAULT 'USD';
 )sql";
 
-constexpr const char* kMigrations[] = {kV1, kV2, kV3, kV4, kV5, kV6, kV7};
+// The counts the dashboard shows (CountReferrals), kept by every writer in its
+// transaction (sqlite_store.cc, FlushCounts).
+constexpr const char* kReferralCounts = R"sql(
+CREATE TABLE referral_counts (
+  campaign_id     INTEGER NOT NULL,
+  status          TEXT NOT NULL,
+  ever_qualified  INTEGER NOT NULL,
+  n               INTEGER NOT NULL,
+  PRIMARY KEY (campaign_id, status, ever_qualified)
+) WITHOUT ROWID;
+INSERT INTO referral_counts (campaign_id, status, ever_qualified, n)
+  SELECT campaign_id, status, qualified_at IS NOT NULL, count(*) FROM referrals GROUP BY 1, 2, 3;
+)sql";
+
+constexpr const char* kMigrations[] = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kReferralCounts};
 
 }  // namespace
 

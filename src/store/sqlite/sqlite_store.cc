@@ -10,6 +10,7 @@
 
 #include <algorithm>
 
+#include "domain/case_fold.h"
 #include "store/migrate.h"
 #include "store/sqlite/migrations.h"
 #include "util/value_set.h"
@@ -137,6 +138,22 @@ void BindReferral(Statement& s, int base, const NewReferral& r, const std::strin
   s.BindStatic(base + 9, created);
 }
 
+// reftrack_fold(text): FoldCase(), which name search compares with (PostgreSQL keeps
+// the same fold in a column; here a scan computes it, as lower() did).
+void FoldFunction(sqlite3_context* context, int, sqlite3_value** args) {
+  if (sqlite3_value_type(args[0]) == SQLITE_NULL) return sqlite3_result_null(context);
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(args[0]));
+  std::string_view in(text ? text : "", sqlite3_value_bytes(args[0]));
+  thread_local std::string out;
+  FoldCase(in, out);
+  sqlite3_result_text(context, out.data(), static_cast<int>(out.size()), SQLITE_TRANSIENT);
+}
+
+// The new status of an UPDATE of a referral, noting its change in the counts
+// (SqliteStore::CountChangeFunction); `new_eq` is whether it is qualified after.
+#define COUNT_CHANGE(new_eq) \
+  "reftrack_count_change(campaign_id, status, qualified_at IS NOT NULL, ?1, " new_eq ")"
+
 bool IsUniqueViolation(int rc) {
   return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
@@ -154,6 +171,16 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path, bool m
 
 Result<void> SqliteStore::Configure(bool map_file) {
   sqlite3_busy_timeout(db_->handle(), kBusyTimeoutMs);
+  if (sqlite3_create_function_v2(db_->handle(), "reftrack_fold", 1,
+                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                                 FoldFunction, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return std::unexpected(db_->LastError("registering reftrack_fold"));
+  }
+  if (sqlite3_create_function_v2(db_->handle(), "reftrack_count_change", 5,
+                                 SQLITE_UTF8 | SQLITE_DIRECTONLY, this, CountChangeFunction,
+                                 nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return std::unexpected(db_->LastError("registering reftrack_count_change"));
+  }
   // synchronous=FULL: a commit is on disk before it is reported, even across a power cut.
   // page_size takes effect only on a new database (before its first page is written,
   // so before WAL mode): 16 KiB pages make a bulk write a quarter as many reads and
@@ -418,7 +445,11 @@ Result<InsertOutcome> SqliteStore::InsertReferral(const NewReferral& r) {
   std::string created = FormatTimestamp(r.created_at);
   BindReferral(s, 0, r, created);
   int rc = s.Step();
-  if (rc == SQLITE_DONE) return InsertOutcome{sqlite3_last_insert_rowid(db_->handle())};
+  if (rc == SQLITE_DONE) {
+    CountInserted(r.campaign_id, 1);
+    if (auto ok = FlushCounts(); !ok) return std::unexpected(ok.error());
+    return InsertOutcome{sqlite3_last_insert_rowid(db_->handle())};
+  }
   if (IsUniqueViolation(rc)) {
     return InsertOutcome{0, ClassifyUniqueViolation(sqlite3_errmsg(db_->handle()))};
   }
@@ -462,6 +493,7 @@ Result<void> SqliteStore::InsertReferrals(std::span<const NewReferral> referrals
     int rc = s.Step();
     if (rc == SQLITE_DONE) {
       outcomes.insert(outcomes.end(), kRowsPerInsert, DuplicateOf::kNone);
+      for (const NewReferral& r : chunk) CountInserted(r.campaign_id, 1);
     } else if (IsUniqueViolation(rc)) {
       s.Reset();
       for (int k = 0; k < kRowsPerInsert; ++k) {
@@ -474,7 +506,7 @@ Result<void> SqliteStore::InsertReferrals(std::span<const NewReferral> referrals
   for (; i < referrals.size(); ++i) {
     if (auto ok = insert_one(referrals[i]); !ok) return ok;
   }
-  return {};
+  return FlushCounts();
 }
 
 Result<std::optional<Referral>> SqliteStore::GetReferral(int64_t id) {
@@ -530,7 +562,10 @@ Result<ReferralPage> SqliteStore::ListReferrals(const ReferralFilter& filter) {
     if (*filter.status != Status::kPending) sql += " AND r.status <> 'pending'";
   }
   if (filter.campaign_id) sql += " AND r.campaign_id = ?2";
-  if (!filter.query.empty()) sql += " AND (instr(r.email, ?3) > 0 OR instr(lower(r.name), ?3) > 0)";
+  // The query is folded (FoldCase) by the engine; emails are stored lower-cased.
+  if (!filter.query.empty()) {
+    sql += " AND (instr(r.email, ?3) > 0 OR instr(reftrack_fold(r.name), ?3) > 0)";
+  }
   if (filter.before_id) sql += " AND r.id < ?4";
   sql += " ORDER BY r.id DESC LIMIT ?5";
   auto stmt = db_->Prepare(sql, false);
@@ -547,7 +582,10 @@ Result<ReferralPage> SqliteStore::ListReferrals(const ReferralFilter& filter) {
 }
 
 Result<void> SqliteStore::WriteStatusChange(const Referral& after, const StatusChange& change) {
-  if (auto ok = WriteReferral(ReferralWrite{after, false}); !ok) return ok;
+  auto ok = WriteReferral(ReferralWrite{after, false});
+  auto counted = FlushCounts();
+  if (!ok) return ok;
+  if (!counted) return counted;
   return AppendHistory(change);
 }
 
@@ -555,11 +593,13 @@ Result<void> SqliteStore::WriteReferral(const ReferralWrite& write) {
   const Referral& after = write.after;
   auto update = write.fields_changed
                     ? Cached(
-                          "UPDATE referrals SET status = ?1, qualified_at = ?2, approved_at = ?3,"
+                          "UPDATE referrals SET status = " COUNT_CHANGE("?2 IS NOT NULL")
+                          ", qualified_at = ?2, approved_at = ?3,"
                           " denied_at = ?4, status_changed_at = ?5, name = ?7, email = ?8,"
                           " external_id = ?9, note = ?10 WHERE id = ?6")
                     : Cached(
-                          "UPDATE referrals SET status = ?1, qualified_at = ?2, approved_at = ?3,"
+                          "UPDATE referrals SET status = " COUNT_CHANGE("?2 IS NOT NULL")
+                          ", qualified_at = ?2, approved_at = ?3,"
                           " denied_at = ?4, status_changed_at = ?5 WHERE id = ?6");
   if (!update) return std::unexpected(update.error());
   Statement& u = **update;
@@ -575,7 +615,78 @@ Result<void> SqliteStore::WriteReferral(const ReferralWrite& write) {
     u.Bind(9, after.external_id);
     u.BindStatic(10, after.note);
   }
-  return u.Run();
+  auto ok = u.Run();
+  TakeRowChange(ok.has_value());
+  return ok;
+}
+
+// Called once per row an UPDATE changes: (campaign_id, old status, old ever
+// qualified, new status, new ever qualified); returns the new status, which the
+// UPDATE stores.
+void SqliteStore::CountChangeFunction(sqlite3_context* context, int, sqlite3_value** args) {
+  auto* store = static_cast<SqliteStore*>(sqlite3_user_data(context));
+  // Stored statuses are StatusName()s, told apart by their first letter.
+  auto slot = [&](int status, int eq) {
+    const unsigned char* t = sqlite3_value_text(args[status]);
+    Status parsed = !t ? Status::kPending
+                    : *t == 'q' ? Status::kQualified
+                    : *t == 'a' ? Status::kApproved
+                    : *t == 'd' ? Status::kDenied
+                                : Status::kPending;
+    return static_cast<int>(parsed) * 2 + (sqlite3_value_int(args[eq]) != 0);
+  };
+  RowChange& c = store->row_change_;
+  c.set = true;
+  c.campaign_id = sqlite3_value_int64(args[0]);
+  c.old_slot = slot(1, 2);
+  c.new_slot = slot(3, 4);
+  sqlite3_result_value(context, args[3]);
+}
+
+std::array<int64_t, 8>& SqliteStore::DeltasOf(int64_t campaign_id) {
+  for (auto& [id, deltas] : count_deltas_) {
+    if (id == campaign_id) return deltas;
+  }
+  return count_deltas_.emplace_back(campaign_id, std::array<int64_t, 8>{}).second;
+}
+
+void SqliteStore::TakeRowChange(bool statement_ok) {
+  RowChange& c = row_change_;
+  if (c.set && statement_ok && c.old_slot != c.new_slot) {
+    std::array<int64_t, 8>& deltas = DeltasOf(c.campaign_id);
+    --deltas[c.old_slot];
+    ++deltas[c.new_slot];
+  }
+  c.set = false;
+}
+
+void SqliteStore::CountInserted(int64_t campaign_id, int64_t n) {
+  DeltasOf(campaign_id)[static_cast<int>(Status::kPending) * 2] += n;
+}
+
+Result<void> SqliteStore::FlushCounts() {
+  if (count_deltas_.empty()) return {};
+  auto upsert = Cached(
+      "INSERT INTO referral_counts (campaign_id, status, ever_qualified, n)"
+      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (campaign_id, status, ever_qualified)"
+      " DO UPDATE SET n = n + excluded.n");
+  if (!upsert) return std::unexpected(upsert.error());
+  Statement& s = **upsert;
+  for (const auto& [campaign_id, deltas] : count_deltas_) {
+    for (int slot = 0; slot < 8; ++slot) {
+      if (deltas[slot] == 0) continue;
+      s.Bind(1, campaign_id);
+      s.Bind(2, StatusName(static_cast<Status>(slot / 2)));
+      s.Bind(3, static_cast<int64_t>(slot % 2));
+      s.Bind(4, deltas[slot]);
+      if (auto ok = s.Run(); !ok) {
+        count_deltas_.clear();
+        return ok;
+      }
+    }
+  }
+  count_deltas_.clear();
+  return {};
 }
 
 namespace {
@@ -661,8 +772,12 @@ Result<void> SqliteStore::AppendHistory(std::span<const StatusChange> changes) {
 Result<void> SqliteStore::WriteBulkChanges(std::span<const ReferralWrite> writes,
                                            std::span<const StatusChange> history) {
   for (const ReferralWrite& w : writes) {
-    if (auto ok = WriteReferral(w); !ok) return ok;
+    if (auto ok = WriteReferral(w); !ok) {
+      (void)FlushCounts();  // the writes before it stay in the transaction
+      return ok;
+    }
   }
+  if (auto ok = FlushCounts(); !ok) return ok;
   return AppendHistory(history);
 }
 
@@ -670,7 +785,8 @@ Result<void> SqliteStore::WriteBulkChanges(std::span<const ReferralWrite> writes
 // pages once); a flag keeps or sets each timestamp, so nothing is read first.
 Result<void> SqliteStore::WriteStatuses(std::span<const StatusWrite> writes, Micros at) {
   auto update = Cached(
-      "UPDATE referrals SET status = ?1, status_changed_at = ?2,"
+      "UPDATE referrals SET status = " COUNT_CHANGE("(?3 OR qualified_at IS NOT NULL)")
+      ", status_changed_at = ?2,"
       " qualified_at = CASE WHEN ?3 THEN coalesce(qualified_at, ?2) ELSE qualified_at END,"
       " approved_at = CASE WHEN ?4 THEN ?2 ELSE approved_at END,"
       " denied_at = CASE WHEN ?5 THEN ?2 ELSE denied_at END WHERE id = ?6");
@@ -684,9 +800,14 @@ Result<void> SqliteStore::WriteStatuses(std::span<const StatusWrite> writes, Mic
     u.Bind(4, static_cast<int64_t>(w.entered_approved));
     u.Bind(5, static_cast<int64_t>(w.entered_denied));
     u.Bind(6, w.id);
-    if (auto ok = u.Run(); !ok) return ok;
+    auto ok = u.Run();
+    TakeRowChange(ok.has_value());
+    if (!ok) {
+      (void)FlushCounts();  // the writes before it stay in the transaction
+      return ok;
+    }
   }
-  return {};
+  return FlushCounts();
 }
 
 namespace {
@@ -1387,8 +1508,7 @@ Result<void> SqliteStore::DeleteSession(std::string_view token_hash) {
 
 Result<std::vector<StatusCount>> SqliteStore::CountReferrals() {
   auto stmt = Cached(
-      "SELECT campaign_id, status, qualified_at IS NOT NULL, count(*) FROM referrals"
-      " GROUP BY 1, 2, 3");
+      "SELECT campaign_id, status, ever_qualified, n FROM referral_counts WHERE n <> 0");
   if (!stmt) return std::unexpected(stmt.error());
   Statement& s = **stmt;
   ResetGuard reset(s);

@@ -3,9 +3,12 @@
 // never interleave with another writer, in this process or another.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "store/sqlite/sqlite_db.h"
 #include "store/store.h"
@@ -108,11 +111,32 @@ class SqliteStore final : public Store {
   void EndBulk();
   Result<void> SetCacheKiB(int kib);
 
+  // referral_counts, the counts CountReferrals reads, follow every write in its
+  // transaction. An UPDATE of a referral calls reftrack_count_change() with the
+  // row's old and new state (SQL sees the old row in SET), which notes it in
+  // row_change_; a statement that succeeded adds it to count_deltas_, and each write
+  // method ends by adding those to the table (FlushCounts), inside the caller's
+  // transaction or savepoint, so a rollback undoes them with the rows.
+  // A count's slot in a campaign's deltas: status * 2 + ever qualified.
+  struct RowChange {
+    bool set = false;
+    int64_t campaign_id = 0;
+    int old_slot = 0, new_slot = 0;
+  };
+  static void CountChangeFunction(sqlite3_context* context, int argc, sqlite3_value** args);
+  void TakeRowChange(bool statement_ok);
+  void CountInserted(int64_t campaign_id, int64_t n);
+  Result<void> FlushCounts();
+
   std::unique_ptr<sqlite::Database> db_;
   std::unordered_map<const char*, std::unique_ptr<sqlite::Statement>> statements_;
   int write_depth_ = 0;  // 1 in a write transaction, more in nested ones (savepoints)
   bool bulk_ = false;  // foreign keys are off for a bulk write
   int cache_kib_ = 0;  // the page cache's size now (Configure sets it)
+  RowChange row_change_;
+  // Per campaign (few: searched in order), the deltas of its eight counts.
+  std::vector<std::pair<int64_t, std::array<int64_t, 8>>> count_deltas_;
+  std::array<int64_t, 8>& DeltasOf(int64_t campaign_id);
 };
 
 }  // namespace reftrack
