@@ -14,6 +14,7 @@
 
 #include "domain/normalize.h"
 #include "domain/transition.h"
+#include "engine/status_writer.h"
 #include "util/huge_pages.h"
 #include "util/value_set.h"
 
@@ -62,20 +63,6 @@ class Touched {
   uint8_t bits_ = 0;
 };
 
-// One status change an import will write, with what its history row and the rewards
-// it issues need.
-struct Step {
-  int64_t referral_id;
-  int64_t referrer_id;  // 0: none
-  int32_t campaign_id;  // campaigns are few, their ids small
-  Status from, to;
-  bool was_ever_qualified;
-};
-
-// Referrals whose status changes an import writes per statement batch, with their
-// history rows and rewards.
-constexpr size_t kWriteBatch = 10'000;
-
 // A row of a status-only file, kept until every referral the file names is looked
 // up: its keys are indexes in the plan's sets of named values.
 constexpr uint32_t kNoKey = UINT32_MAX;
@@ -123,7 +110,7 @@ class BulkUpdatePlan {
     status_only_ = col_name_ < 0 && col_email_ < 0 && col_external_id_ < 0 && col_note_ < 0;
   }
 
-  // The campaigns by name and, for an import, their reward rules.
+  // The campaigns by name.
   Result<void> LoadCampaigns() {
     auto campaigns = store_.ListCampaigns();
     if (!campaigns) return std::unexpected(campaigns.error());
@@ -131,10 +118,6 @@ class BulkUpdatePlan {
       campaign_ids_.emplace(c.name, c.id);
       campaign_names_.emplace(c.id, c.name);
     }
-    if (!import_id_) return {};
-    auto rules = RewardRulesByCampaign(store_);
-    if (!rules) return std::unexpected(rules.error());
-    reward_rules_ = std::move(*rules);
     return {};
   }
 
@@ -167,7 +150,7 @@ class BulkUpdatePlan {
   Result<void> Finish() {
     if (auto ok = status_only_ ? PlanStatusRows() : PlanChunk(); !ok) return ok;
     // Status changes are written by referral, many rows a statement: no row to name.
-    if (auto ok = WriteStatusChanges(); !ok) {
+    if (auto ok = WriteSteps(); !ok) {
       return std::unexpected(InBulkWork(ok.error(), "import", std::nullopt));
     }
     for (Status from : kAllStatuses) {
@@ -347,7 +330,7 @@ class BulkUpdatePlan {
     // another referral. (Their statuses are rewritten at the end, as all others.)
     moved_email_.clear();
     moved_external_id_.clear();
-    auto written = store_.WriteBulkChanges(field_writes_, {});
+    auto written = store_.WriteReferralFields(field_writes_);
     field_writes_.clear();
     if (!written) {
       std::optional<size_t> item = store_.FailedItem();
@@ -359,54 +342,13 @@ class BulkUpdatePlan {
     return written;
   }
 
-  // In an import: every status change, in referral order (changes of different
-  // referrals commute; each referral's own steps keep the file's order), so the
-  // table, the history's index and the rewards' key are each written in one sweep.
-  Result<void> WriteStatusChanges() {
+  // In an import: every status change, through the one writer.
+  Result<void> WriteSteps() {
     if (!import_id_) return {};
-    std::stable_sort(steps_.begin(), steps_.end(), [](const Step& a, const Step& b) {
-      return a.referral_id < b.referral_id;
-    });
-    std::vector<StatusWrite> statuses;
-    std::vector<StatusChange> history;
-    std::vector<NewReward> rewards;
-    for (size_t start = 0; start < steps_.size();) {
-      size_t end = std::min(start + kWriteBatch, steps_.size());
-      while (end < steps_.size() && steps_[end].referral_id == steps_[end - 1].referral_id) ++end;
-      statuses.clear();
-      history.clear();
-      rewards.clear();
-      for (size_t k = start; k < end; ++k) {
-        const Step& step = steps_[k];
-        history.push_back({step.referral_id, step.from, step.to, at_, ChangeSource::kImport,
-                           actor_, import_id_});
-        if (k == start || steps_[k - 1].referral_id != step.referral_id) {
-          statuses.push_back({step.referral_id, step.to, false, false, false});
-        }
-        Entered(statuses.back(), step.to);
-        if (auto rules = reward_rules_.find(step.campaign_id); rules != reward_rules_.end()) {
-          RewardsFor(rules->second, step.referral_id,
-                     step.referrer_id ? std::optional(step.referrer_id) : std::nullopt,
-                     EnteredStatuses(step.to, step.was_ever_qualified), at_, rewards);
-        }
-      }
-      if (auto ok = store_.WriteStatuses(statuses, at_); !ok) return ok;
-      if (auto ok = store_.WriteBulkChanges({}, history); !ok) return ok;
-      if (auto ok = store_.InsertRewards(rewards); !ok) return ok;
-      start = end;
-    }
+    StatusWriter writer(store_, at_, {ChangeSource::kImport, actor_, import_id_});
+    auto ok = writer.Write(std::span<StatusStep>(steps_.data(), steps_.size()));
     steps_ = {};
-    return {};
-  }
-
-  // A referral's write, after one more of its steps, which entered `to`: it ends in
-  // the last step's status, with the timestamp of every status entered on the way
-  // set (approved is entered through qualified).
-  static void Entered(StatusWrite& write, Status to) {
-    write.status = to;
-    write.entered_qualified |= to == Status::kQualified || to == Status::kApproved;
-    write.entered_approved |= to == Status::kApproved;
-    write.entered_denied |= to == Status::kDenied;
+    return ok;
   }
 
   Result<void> LookUpChunk() {
@@ -757,7 +699,7 @@ class BulkUpdatePlan {
       }
     }
     if (import_id_) {
-      if (fields_changed) field_writes_.push_back({after, true});
+      if (fields_changed) field_writes_.push_back(after);
       return;
     }
     if (fields_changed || edited_.contains(after.id)) {
@@ -806,10 +748,9 @@ class BulkUpdatePlan {
   std::vector<int64_t> holding_;
 
   // In an import: the chunk's field changes, in row order; every status change.
-  std::vector<ReferralWrite> field_writes_;
+  std::vector<Referral> field_writes_;
   std::vector<int64_t> field_rows_;  // the file row of each of field_writes_
-  HugePageVector<Step> steps_;
-  std::unordered_map<int64_t, std::vector<RewardRule>> reward_rules_;  // by campaign id
+  HugePageVector<StatusStep> steps_;
 
   // A status-only file: its rows; the ids, external ids and emails they name; the
   // referrals found (by id, and by the value they matched: several when a value is

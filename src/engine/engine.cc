@@ -9,6 +9,7 @@
 #include "domain/normalize.h"
 #include "domain/transition.h"
 #include "engine/referral_validator.h"
+#include "engine/status_writer.h"
 
 namespace reftrack {
 
@@ -94,45 +95,6 @@ Result<ReferralKey> ParseReferralKey(std::string_view text) {
   return key;
 }
 
-namespace {
-
-// Issues, in the caller's transaction, the rewards the campaign's rules give a
-// referral entering `entered`.
-Result<void> IssueRewards(Store& store, const Referral& referral, StatusSet entered, Micros at) {
-  auto rules = store.ListRewardRules(referral.campaign_id, false);
-  if (!rules) return std::unexpected(rules.error());
-  std::vector<NewReward> rewards;
-  RewardsFor(*rules, referral.id, referral.referrer_id, entered, at, rewards);
-  return store.InsertRewards(rewards);
-}
-
-}  // namespace
-
-Result<StatusChangeOutcome> ApplyStatusChange(Store& store, Referral& referral, Status to,
-                                              Micros at, const ChangeContext& context) {
-  auto transition = ComputeTransition(referral, to, at);
-  if (!transition) return Fail(ErrorCode::kRefused, transition.error().message);
-  StatusChangeOutcome outcome{referral.id, referral.status, to, transition->changed};
-  if (!transition->changed) return outcome;
-  StatusChange change{referral.id,   referral.status, to, at, context.source,
-                      context.actor, context.batch_id};
-  if (auto ok = store.WriteStatusChange(transition->after, change); !ok) {
-    return std::unexpected(ok.error());
-  }
-  StatusSet entered = EnteredStatuses(to, referral.ever_qualified());
-  referral = std::move(transition->after);
-  if (auto ok = IssueRewards(store, referral, entered, at); !ok) return std::unexpected(ok.error());
-  return outcome;
-}
-
-Result<std::unordered_map<int64_t, std::vector<RewardRule>>> RewardRulesByCampaign(Store& store) {
-  auto rules = store.ListRewardRules(std::nullopt, false);
-  if (!rules) return std::unexpected(rules.error());
-  std::unordered_map<int64_t, std::vector<RewardRule>> by_campaign;
-  for (RewardRule& rule : *rules) by_campaign[rule.campaign_id].push_back(std::move(rule));
-  return by_campaign;
-}
-
 Result<Campaign> Engine::AddCampaign(std::string_view name, std::string_view currency) {
   std::string trimmed(Trim(name));
   if (trimmed.empty()) return Fail(ErrorCode::kInvalidInput, "campaign name is empty");
@@ -189,8 +151,8 @@ Result<Referral> Engine::AddReferral(const ReferralInput& input) {
   auto created = store_.GetReferral(inserted->id);
   if (!created) return std::unexpected(created.error());
   // Creating a referral enters pending.
-  if (auto ok = IssueRewards(store_, **created, StatusSet{Status::kPending}, valid->created_at);
-      !ok) {
+  CreatedReferral fresh{(*created)->id, (*created)->campaign_id, (*created)->referrer_id};
+  if (auto ok = StatusWriter(store_, valid->created_at, {}).Created({&fresh, 1}); !ok) {
     return std::unexpected(ok.error());
   }
   if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
@@ -498,12 +460,12 @@ Result<StatusChangeOutcome> Engine::ChangeStatus(int64_t referral_id, Status to,
     return Fail(ErrorCode::kNotFound, fmt::format("no referral with id {}", referral_id));
   bool note_changed = note && *note != (*referral)->note;
   if (note_changed) (*referral)->note = *note;
-  auto outcome = ApplyStatusChange(store_, **referral, to, Now(), context);
+  auto outcome = StatusWriter(store_, Now(), context).Change(**referral, to);
   if (!outcome) return outcome;
-  // The status change wrote status and timestamps; the note is one of the fields.
   if (note_changed) {
-    ReferralWrite write{**referral, true};
-    if (auto ok = store_.WriteBulkChanges({&write, 1}, {}); !ok) return std::unexpected(ok.error());
+    if (auto ok = store_.WriteReferralFields({&**referral, 1}); !ok) {
+      return std::unexpected(ok.error());
+    }
   }
   if (outcome->changed || note_changed) {
     if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());

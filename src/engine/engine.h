@@ -1,6 +1,7 @@
 // The engine: every way in (CLI, HTTP, bulk files) calls these, and every status
-// change goes through ApplyStatusChange(), the one code path that checks the rules
-// and writes status, timestamps and history in the caller's transaction.
+// change goes through the one StatusWriter (engine/status_writer.h), which checks
+// the rules and writes status, timestamps, history and rewards in the caller's
+// transaction.
 #pragma once
 
 #include <array>
@@ -64,17 +65,6 @@ struct ReferralStats {
 
 // Parses `42`, `id:42`, `external:X`, `email:E`.
 Result<ReferralKey> ParseReferralKey(std::string_view text);
-
-// Inside an open write transaction, with `referral` read by Store::LockReferral:
-// moves it to `to` under the rules, writes the change and its history row, and
-// updates `referral` to what was written. A refusal is ErrorCode::kRefused and
-// writes nothing.
-Result<StatusChangeOutcome> ApplyStatusChange(Store& store, Referral& referral, Status to,
-                                              Micros at, const ChangeContext& context);
-
-// The active reward rules of every campaign, by campaign id: what a bulk change reads
-// once before issuing rewards for many referrals with RewardsFor().
-Result<std::unordered_map<int64_t, std::vector<RewardRule>>> RewardRulesByCampaign(Store& store);
 
 class Engine {
  public:

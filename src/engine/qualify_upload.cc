@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "domain/normalize.h"
-#include "domain/transition.h"
 #include "engine/json.h"
+#include "engine/status_writer.h"
 #include "store/store.h"
 #include "util/value_set.h"
 
@@ -18,8 +18,6 @@ namespace reftrack {
 
 namespace {
 
-// Referrals qualified per store write: bounds the memory the writes take.
-constexpr size_t kWriteChunk = 10'000;
 // Progress is reported every this many lines.
 constexpr int64_t kProgressEveryLines = 16'384;
 // Longer values cannot be a code (nor, by RFC 5321, an email address).
@@ -141,19 +139,6 @@ Result<void> ReadList(csv::Reader& reader, ValueList& list, const ProgressFn& pr
   return {};
 }
 
-Referral AsReferral(const ReferralState& s) {
-  Referral r;
-  r.id = s.id;
-  r.campaign_id = s.campaign_id;
-  r.referrer_id = s.referrer_id;
-  r.status = s.status;
-  r.qualified_at = s.qualified_at;
-  r.approved_at = s.approved_at;
-  r.denied_at = s.denied_at;
-  r.status_changed_at = s.status_changed_at;
-  return r;
-}
-
 // Counts the matched referrals into `report` and keeps in `matched` only the ones an
 // upload qualifies: never qualified before, and pending or denied. One qualified
 // before is already_qualified, or not_allowed when it is denied now (SPEC §4.2).
@@ -182,40 +167,17 @@ Result<std::vector<ReferralState>> Match(Store& store, const QualifyRequest& req
   return store.MatchReferrals(ColumnOf(request.by), campaign_id, list.values());
 }
 
-// Qualifies `referrals` through the rules, writing them, their history and the rewards
-// their campaigns' rules issue a chunk at a time.
+// Qualifies `referrals` (each never qualified before, pending or denied) through
+// the one writer: statuses, history and the rewards their campaigns' rules issue.
 Result<void> Qualify(Store& store, std::span<const ReferralState> referrals, Micros at,
                      const ChangeContext& context) {
-  auto rules = RewardRulesByCampaign(store);
-  if (!rules) return std::unexpected(rules.error());
-  std::vector<ReferralWrite> writes;
-  std::vector<StatusChange> history;
-  std::vector<NewReward> rewards;
-  writes.reserve(std::min(referrals.size(), kWriteChunk));
-  history.reserve(std::min(referrals.size(), kWriteChunk));
-  for (size_t start = 0; start < referrals.size(); start += kWriteChunk) {
-    writes.clear();
-    history.clear();
-    rewards.clear();
-    for (const ReferralState& state :
-         referrals.subspan(start, std::min(kWriteChunk, referrals.size() - start))) {
-      Referral referral = AsReferral(state);
-      const bool was_ever_qualified = referral.ever_qualified();
-      auto changed = ApplyTransition(referral, Status::kQualified, at);
-      if (!changed) return Fail(ErrorCode::kRefused, changed.error().message);
-      if (!*changed) continue;
-      if (auto r = rules->find(referral.campaign_id); r != rules->end()) {
-        RewardsFor(r->second, referral.id, referral.referrer_id,
-                   EnteredStatuses(Status::kQualified, was_ever_qualified), at, rewards);
-      }
-      history.push_back(StatusChange{referral.id, state.status, Status::kQualified, at,
-                                     context.source, context.actor, context.batch_id});
-      writes.push_back(ReferralWrite{std::move(referral), false});
-    }
-    if (auto ok = store.WriteBulkChanges(writes, history); !ok) return ok;
-    if (auto ok = store.InsertRewards(rewards); !ok) return ok;
+  std::vector<StatusStep> steps;
+  steps.reserve(referrals.size());
+  for (const ReferralState& r : referrals) {
+    steps.push_back({r.id, r.referrer_id.value_or(0), static_cast<int32_t>(r.campaign_id),
+                     r.status, Status::kQualified, r.ever_qualified()});
   }
-  return {};
+  return StatusWriter(store, at, context).Write(steps);
 }
 
 }  // namespace

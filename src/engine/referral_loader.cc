@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "domain/normalize.h"
 #include "engine/csv_header.h"
 #include "engine/referral_validator.h"
+#include "engine/status_writer.h"
 
 namespace reftrack {
 
@@ -51,42 +53,42 @@ Result<LoadReport> LoadReferrals(Engine& engine, csv::Reader& reader, const Prog
   batch.reserve(kBatchSize);
 
   // Creating a referral enters pending: the campaigns' pending rules issue rewards.
-  auto rules = RewardRulesByCampaign(store);
-  if (!rules) return std::unexpected(rules.error());
-  for (auto& [campaign_id, campaign_rules] : *rules) {
-    std::erase_if(campaign_rules, [](const RewardRule& r) { return r.on != Status::kPending; });
-  }
-  std::erase_if(*rules, [](const auto& entry) { return entry.second.empty(); });
+  StatusWriter writer(store, at, {});
+  std::unordered_map<int64_t, bool> rewarded;  // by campaign id: RewardsOnCreation
   std::vector<std::string> created_emails;
   std::unordered_set<std::string> created_keys;  // "campaign id:email" of the new ones
   auto key = [](int64_t campaign_id, std::string_view email) {
     return fmt::format("{}:{}", campaign_id, email);
   };
-  std::vector<NewReward> rewards;
+  std::vector<CreatedReferral> created;
   // The batch's new referrals in campaigns with pending rules, read back for their ids
-  // (one batched look-up), and the rewards those rules issue them.
+  // (one batched look-up), for the rewards those rules issue them.
   auto issue_rewards = [&]() -> Result<void> {
     created_emails.clear();
     created_keys.clear();
     for (size_t i = 0; i < batch.size(); ++i) {
-      if (outcomes[i] == DuplicateOf::kNone && rules->contains(batch[i].campaign_id)) {
+      if (outcomes[i] != DuplicateOf::kNone) continue;
+      auto [known, added] = rewarded.try_emplace(batch[i].campaign_id, false);
+      if (added) {
+        auto on = writer.RewardsOnCreation(batch[i].campaign_id);
+        if (!on) return std::unexpected(on.error());
+        known->second = *on;
+      }
+      if (known->second) {
         created_emails.push_back(batch[i].email);
         created_keys.insert(key(batch[i].campaign_id, batch[i].email));
       }
     }
     if (created_emails.empty()) return {};
-    auto created = store.FindReferralsBy(LookupColumn::kEmail, created_emails);
-    if (!created) return std::unexpected(created.error());
-    rewards.clear();
-    for (const Referral& r : *created) {
-      auto campaign_rules = rules->find(r.campaign_id);
-      if (campaign_rules == rules->end() || !created_keys.contains(key(r.campaign_id, r.email))) {
-        continue;
+    auto found = store.FindReferralsBy(LookupColumn::kEmail, created_emails);
+    if (!found) return std::unexpected(found.error());
+    created.clear();
+    for (const Referral& r : *found) {
+      if (created_keys.contains(key(r.campaign_id, r.email))) {
+        created.push_back({r.id, r.campaign_id, r.referrer_id});
       }
-      RewardsFor(campaign_rules->second, r.id, r.referrer_id, StatusSet{Status::kPending}, at,
-                 rewards);
     }
-    return store.InsertRewards(rewards);
+    return writer.Created(created);
   };
 
   auto flush = [&]() -> Result<void> {

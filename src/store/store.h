@@ -68,16 +68,9 @@ struct InsertOutcome {
 // A column that identifies referrals in a bulk look-up.
 enum class LookupColumn { kEmail, kExternalId, kReferralCode, kCouponCode };
 
-// A referral's new state from a bulk change: status and timestamps always; name,
-// email, external id and note too when `fields_changed`.
-struct ReferralWrite {
-  Referral after;
-  bool fields_changed = false;
-};
-
-// Where an import's status changes left one referral: its last status, and the
-// statuses it entered on the way. Every change of an import happens at one moment
-// (`at` of WriteStatuses), so the timestamps it sets are that moment, as
+// Where one write's status changes left one referral: its last status, and the
+// statuses it entered on the way. Every change of one write happens at one moment
+// (`at` of WriteStatusChanges), so the timestamps it sets are that moment, as
 // ApplyTransition sets them: qualified_at when the referral entered qualified or
 // approved and had none, approved_at and denied_at when it entered those.
 struct StatusWrite {
@@ -214,14 +207,17 @@ class Store {
   using MatchFn = std::function<void(const ReferralState&, uint32_t value)>;
   virtual Result<void> ForEachMatch(LookupColumn column, std::optional<int64_t> campaign_id,
                                     const ValueSet& values, const MatchFn& found) = 0;
-  // Inside a write transaction: stores every referral of `writes` and appends
-  // `history` in order. What the rules allow was decided by the caller.
-  virtual Result<void> WriteBulkChanges(std::span<const ReferralWrite> writes,
-                                        std::span<const StatusChange> history) = 0;
-  // Inside a write transaction: sets each referral's status, its status_changed_at to
-  // `at`, and the timestamps its flags name (SQL only: nothing is read first). The
-  // ids are distinct; what the rules allow was decided by the caller.
-  virtual Result<void> WriteStatuses(std::span<const StatusWrite> writes, Micros at) = 0;
+  // Inside a write transaction: stores each referral's name, email, external id and
+  // note, in order (an email moved away before another takes it). Its status is
+  // not written here: statuses change only through WriteStatusChanges.
+  virtual Result<void> WriteReferralFields(std::span<const Referral> referrals) = 0;
+  // Inside a write transaction, and called by the engine's StatusWriter only
+  // (engine/status_writer.h), which decided what the rules allow: sets each
+  // referral's status, its status_changed_at to `at` and the timestamps its flags
+  // name (SQL only: nothing is read first), and appends `history` in order. The ids
+  // of `statuses` are distinct.
+  virtual Result<void> WriteStatusChanges(std::span<const StatusWrite> statuses,
+                                          std::span<const StatusChange> history, Micros at) = 0;
 
   // --- imports and uploads
   // Inside a write transaction: records `record` (its id is ignored) and returns its id.
@@ -279,9 +275,6 @@ class Store {
   // Referrals counted by campaign, status and ever qualified.
   virtual Result<std::vector<StatusCount>> CountReferrals() = 0;
 
-  // Inside a write transaction: stores the referral's new status and timestamps
-  // (from `after`) and appends `change` to its history.
-  virtual Result<void> WriteStatusChange(const Referral& after, const StatusChange& change) = 0;
   virtual Result<std::vector<StatusChange>> History(int64_t referral_id) = 0;
 
   // --- operations (`reftrack check`, `reftrack backup`; SPEC §13)
@@ -324,7 +317,7 @@ class Store {
   // (replacing one there), while other connections keep writing. PostgreSQL:
   // kInvalidInput, saying to use pg_dump.
   virtual Result<BackupResult> Backup(const std::string& path) = 0;
-  // After InsertReferrals or WriteBulkChanges failed: the index in its span of the
+  // After InsertReferrals or WriteReferralFields failed: the index in its span of the
   // item whose statement the database refused, when the store can tell.
   virtual std::optional<size_t> FailedItem() const { return std::nullopt; }
 

@@ -67,11 +67,6 @@ std::optional<Micros> OptTime(const Rows& rows, int row, int col) {
   return ParseTimestamp(rows.Text(row, col));
 }
 
-std::optional<std::string> OptTimeText(const std::optional<Micros>& t) {
-  if (!t) return std::nullopt;
-  return FormatTimestamp(*t);
-}
-
 Referral ReadReferral(const Rows& rows, int i) {
   Referral r;
   r.id = rows.Int(i, 0);
@@ -107,17 +102,6 @@ std::unexpected<Error> Failed(std::string_view operation, const pg::PgError& e) 
 
 // $1..$6 of an UPDATE of a referral's status: status, qualified_at, approved_at,
 // denied_at, status_changed_at, id.
-Params StatusParams(const Referral& after) {
-  Params params;
-  params.Add(StatusName(after.status))
-      .Add(OptTimeText(after.qualified_at))
-      .Add(OptTimeText(after.approved_at))
-      .Add(OptTimeText(after.denied_at))
-      .Add(std::string_view(FormatTimestamp(after.status_changed_at)))
-      .Add(after.id);
-  return params;
-}
-
 void AppendOptional(std::string& line, const std::optional<std::string>& v) {
   if (v)
     pg::AppendCopyField(line, *v);
@@ -223,7 +207,6 @@ Result<WriteTransaction> PostgresStore::BeginWrite(WriteMode mode) {
   }
   if (auto ok = conn_->Exec("BEGIN"); !ok) return Failed("starting a transaction", ok.error());
   in_transaction_ = true;
-  bulk_status_ready_ = false;
   bulk_flags_ready_ = false;
   WriteTransaction tx(this);
   if (mode != WriteMode::kNormal) {
@@ -592,27 +575,6 @@ Result<ReferralPage> PostgresStore::ListReferrals(const ReferralFilter& filter) 
   return PageOf(std::move(*rows), filter.limit);
 }
 
-Result<void> PostgresStore::WriteStatusChange(const Referral& after, const StatusChange& change) {
-  auto ok = conn_->Query(
-      // The caller holds the row (LockReferral), so `o` reads what the UPDATE replaces.
-      "WITH o AS (SELECT id, status, qualified_at FROM referrals WHERE id = $6),"
-      " u AS (UPDATE referrals r SET status = $1, qualified_at = $2, approved_at = $3,"
-      " denied_at = $4, status_changed_at = $5 FROM o WHERE r.id = o.id" COUNT_RETURNING
-      ", r.id),"
-      " history AS (INSERT INTO status_changes (referral_id, from_status, to_status, at, source,"
-      " actor, batch_id) SELECT id, $7, $8, $9, $10, $11, $12 FROM u)" COUNT_DELTAS_OF("u"),
-      StatusParams(after)
-          .Add(StatusName(change.from))
-          .Add(StatusName(change.to))
-          .Add(std::string_view(FormatTimestamp(change.at)))
-          .Add(SourceName(change.source))
-          .Add(std::string_view(change.actor))
-          .Add(change.batch_id));
-  if (!ok) return Failed("changing a referral's status", ok.error());
-  ++count_statements_;
-  return {};
-}
-
 namespace {
 
 // Values per look-up query, bound as one array.
@@ -638,13 +600,6 @@ const char* LookupCondition(LookupColumn column) {
       return "r.coupon_code = ANY($1::text[])";
   }
   return "r.email = ANY($1::text[])";
-}
-
-void AppendOptionalTime(std::string& line, const std::optional<Micros>& t) {
-  if (t)
-    line += FormatTimestamp(*t);
-  else
-    pg::AppendCopyNull(line);
 }
 
 }  // namespace
@@ -737,91 +692,112 @@ Result<void> PostgresStore::ForEachMatch(LookupColumn column, std::optional<int6
   return {};
 }
 
-// Writes keep their order where it matters: a write that changes fields (email,
-// external id: unique in a campaign) is its own UPDATE, after every write before it.
-// Each run of status-only writes between them goes in one COPY and one UPDATE, where
-// a referral's last write in the run wins, as it would one statement at a time.
-Result<void> PostgresStore::WriteBulkChanges(std::span<const ReferralWrite> writes,
-                                             std::span<const StatusChange> history) {
+// One UPDATE a referral, in order (an email moved away before another takes it).
+Result<void> PostgresStore::WriteReferralFields(std::span<const Referral> referrals) {
   failed_item_.reset();
-  if (writes.empty() && history.empty()) return {};
-  // bulk_status lives until the end of a transaction: outside one, make one.
-  std::optional<WriteTransaction> own;
-  if (!in_transaction_) {
-    auto tx = BeginWrite();
-    if (!tx) return std::unexpected(tx.error());
-    own.emplace(std::move(*tx));
-  }
-  size_t i = 0;
-  while (i < writes.size()) {
-    if (writes[i].fields_changed) {
-      if (auto ok = WriteFieldChange(writes[i]); !ok) {
-        failed_item_ = i;
-        return ok;
-      }
-      ++i;
-      continue;
+  for (size_t i = 0; i < referrals.size(); ++i) {
+    const Referral& r = referrals[i];
+    auto ok = conn_->Query(
+        "UPDATE referrals SET name = $1, email = $2, external_id = $3, note = $4,"
+        " name_folded = $5 WHERE id = $6",
+        Params()
+            .Add(std::string_view(r.name))
+            .Add(std::string_view(r.email))
+            .Add(r.external_id)
+            .Add(std::string_view(r.note))
+            .Add(std::string_view(FoldCase(r.name)))
+            .Add(r.id));
+    if (!ok) {
+      failed_item_ = i;
+      return Failed("updating a referral's fields", ok.error());
     }
-    size_t end = i;
-    while (end < writes.size() && !writes[end].fields_changed) ++end;
-    if (auto ok = WriteStatusRun(writes.subspan(i, end - i)); !ok) return ok;
-    i = end;
   }
-  if (auto ok = AppendHistory(history); !ok) return ok;
-  if (own) return own->Commit();
   return {};
 }
 
-Result<void> PostgresStore::WriteStatusRun(std::span<const ReferralWrite> run) {
-  if (!bulk_status_ready_) {
-    if (auto ok = conn_->Exec(
-            "CREATE TEMP TABLE IF NOT EXISTS bulk_status (ord BIGINT, id BIGINT, status TEXT,"
-            " qualified_at TIMESTAMPTZ, approved_at TIMESTAMPTZ, denied_at TIMESTAMPTZ,"
-            " status_changed_at TIMESTAMPTZ) ON COMMIT DROP;"
-            " TRUNCATE bulk_status");
-        !ok) {
-      return Failed("writing referral statuses", ok.error());
-    }
-    bulk_status_ready_ = true;
+namespace {
+
+// At most this many status changes go in WriteFewStatusChanges' one statement.
+constexpr size_t kFewChanges = 32;
+
+#define STATUS_FLAGS_UPDATE(flags)                                                        \
+  " u AS (UPDATE referrals r SET status = f.status, status_changed_at = m.at,"           \
+  " qualified_at = CASE WHEN f.entered_qualified THEN coalesce(r.qualified_at, m.at)"     \
+  "                ELSE r.qualified_at END,"                                              \
+  " approved_at = CASE WHEN f.entered_approved THEN m.at ELSE r.approved_at END,"         \
+  " denied_at = CASE WHEN f.entered_denied THEN m.at ELSE r.denied_at END"                \
+  " FROM " flags " f, m, referrals o WHERE r.id = f.id AND o.id = f.id" COUNT_RETURNING ")"
+
+std::string BoolArray(std::span<const StatusWrite> writes, bool StatusWrite::*flag) {
+  std::string out = "{";
+  for (const StatusWrite& w : writes) {
+    if (out.size() > 1) out += ',';
+    out += w.*flag ? 't' : 'f';
   }
-  std::string data;
-  data.reserve(run.size() * 120);
-  for (size_t k = 0; k < run.size(); ++k) {
-    const Referral& r = run[k].after;
-    data += std::to_string(k);
-    data += '\t';
-    data += std::to_string(r.id);
-    data += '\t';
-    data += StatusName(r.status);
-    data += '\t';
-    AppendOptionalTime(data, r.qualified_at);
-    data += '\t';
-    AppendOptionalTime(data, r.approved_at);
-    data += '\t';
-    AppendOptionalTime(data, r.denied_at);
-    data += '\t';
-    data += FormatTimestamp(r.status_changed_at);
-    data += '\n';
+  return out + '}';
+}
+
+}  // namespace
+
+Result<void> PostgresStore::WriteStatusChanges(std::span<const StatusWrite> statuses,
+                                               std::span<const StatusChange> history,
+                                               Micros at) {
+  if (statuses.size() <= kFewChanges && history.size() <= kFewChanges) {
+    return WriteFewStatusChanges(statuses, history, at);
   }
-  if (auto ok = conn_->Copy("COPY bulk_status (ord, id, status, qualified_at, approved_at,"
-                            " denied_at, status_changed_at) FROM STDIN",
-                            data);
-      !ok) {
-    return Failed("writing referral statuses", ok.error());
+  if (auto ok = WriteStatuses(statuses, at); !ok) return ok;
+  return AppendHistory(history);
+}
+
+// Statuses, history and count deltas in one statement: one round trip for a PATCH.
+Result<void> PostgresStore::WriteFewStatusChanges(std::span<const StatusWrite> statuses,
+                                                  std::span<const StatusChange> history,
+                                                  Micros at) {
+  if (statuses.empty() && history.empty()) return {};
+  std::vector<int64_t> ids, referral_ids;
+  std::vector<std::string_view> names, froms, tos, sources, actors;
+  std::vector<std::string> times;
+  std::string batches = "{";
+  for (const StatusWrite& w : statuses) {
+    ids.push_back(w.id);
+    names.push_back(StatusName(w.status));
   }
-  // The table is left empty for the next run.
-  // `o`, the same rows as the statement began, gives each referral's old state.
-  if (auto ok = conn_->Exec(
-          "WITH u AS (UPDATE referrals r SET status = w.status, qualified_at = w.qualified_at,"
-          " approved_at = w.approved_at, denied_at = w.denied_at,"
-          " status_changed_at = w.status_changed_at"
-          " FROM (SELECT DISTINCT ON (id) id, status, qualified_at, approved_at, denied_at,"
-          "       status_changed_at FROM bulk_status ORDER BY id, ord DESC) w, referrals o"
-          " WHERE r.id = w.id AND o.id = w.id" COUNT_RETURNING ")" COUNT_DELTAS_OF("u") ";"
-          " TRUNCATE bulk_status");
-      !ok) {
-    return Failed("writing referral statuses", ok.error());
+  for (const StatusChange& c : history) {
+    referral_ids.push_back(c.referral_id);
+    froms.push_back(StatusName(c.from));
+    tos.push_back(StatusName(c.to));
+    times.push_back(FormatTimestamp(c.at));
+    sources.push_back(SourceName(c.source));
+    actors.push_back(c.actor);
+    if (batches.size() > 1) batches += ',';
+    batches += c.batch_id ? std::to_string(*c.batch_id) : "NULL";
   }
+  batches += '}';
+  auto ok = conn_->Query(
+      "WITH m AS (SELECT $1::timestamptz AS at),"
+      " flags AS (SELECT * FROM unnest($2::bigint[], $3::text[], $4::boolean[], $5::boolean[],"
+      "   $6::boolean[]) AS f(id, status, entered_qualified, entered_approved, entered_denied)),"
+      STATUS_FLAGS_UPDATE("flags") ","
+      " h AS (INSERT INTO status_changes (referral_id, from_status, to_status, at, source,"
+      "   actor, batch_id) SELECT referral_id, from_status, to_status, at, source, actor, batch_id"
+      "   FROM unnest($7::bigint[], $8::text[], $9::text[], $10::timestamptz[], $11::text[],"
+      "   $12::text[], $13::bigint[]) WITH ORDINALITY AS h(referral_id, from_status, to_status,"
+      "   at, source, actor, batch_id, ord) ORDER BY ord)" COUNT_DELTAS_OF("u"),
+      Params()
+          .Add(std::string_view(FormatTimestamp(at)))
+          .Add(std::string_view(pg::ArrayLiteral(std::span<const int64_t>(ids))))
+          .Add(std::string_view(pg::ArrayLiteral(std::span<const std::string_view>(names))))
+          .Add(std::string_view(BoolArray(statuses, &StatusWrite::entered_qualified)))
+          .Add(std::string_view(BoolArray(statuses, &StatusWrite::entered_approved)))
+          .Add(std::string_view(BoolArray(statuses, &StatusWrite::entered_denied)))
+          .Add(std::string_view(pg::ArrayLiteral(std::span<const int64_t>(referral_ids))))
+          .Add(std::string_view(pg::ArrayLiteral(std::span<const std::string_view>(froms))))
+          .Add(std::string_view(pg::ArrayLiteral(std::span<const std::string_view>(tos))))
+          .Add(std::string_view(pg::ArrayLiteral(std::span<const std::string>(times))))
+          .Add(std::string_view(pg::ArrayLiteral(std::span<const std::string_view>(sources))))
+          .Add(std::string_view(pg::ArrayLiteral(std::span<const std::string_view>(actors))))
+          .Add(std::string_view(batches)));
+  if (!ok) return Failed("updating referral statuses", ok.error());
   ++count_statements_;
   return {};
 }
@@ -863,39 +839,14 @@ Result<void> PostgresStore::WriteStatuses(std::span<const StatusWrite> writes, M
   }
   // The table is left empty for the next batch.
   auto ok = conn_->Query(
-      "WITH m AS (SELECT $1::timestamptz AS at),"
-      " u AS (UPDATE referrals r SET status = f.status, status_changed_at = m.at,"
-      " qualified_at = CASE WHEN f.entered_qualified THEN coalesce(r.qualified_at, m.at)"
-      "                ELSE r.qualified_at END,"
-      " approved_at = CASE WHEN f.entered_approved THEN m.at ELSE r.approved_at END,"
-      " denied_at = CASE WHEN f.entered_denied THEN m.at ELSE r.denied_at END"
-      " FROM bulk_flags f, m, referrals o WHERE r.id = f.id AND o.id = f.id" COUNT_RETURNING
-      ")" COUNT_DELTAS_OF("u"),
+      "WITH m AS (SELECT $1::timestamptz AS at)," STATUS_FLAGS_UPDATE("bulk_flags")
+      COUNT_DELTAS_OF("u"),
       Params().Add(std::string_view(FormatTimestamp(at))));
   if (!ok) return Failed("updating referral statuses", ok.error());
   ++count_statements_;
   if (auto truncated = conn_->Exec("TRUNCATE bulk_flags"); !truncated) {
     return Failed("updating referral statuses", truncated.error());
   }
-  return {};
-}
-
-Result<void> PostgresStore::WriteFieldChange(const ReferralWrite& write) {
-  const Referral& after = write.after;
-  auto ok = conn_->Query(
-      "WITH o AS (SELECT id, status, qualified_at FROM referrals WHERE id = $6),"
-      " u AS (UPDATE referrals r SET status = $1, qualified_at = $2, approved_at = $3,"
-      " denied_at = $4, status_changed_at = $5, name = $7, email = $8, external_id = $9,"
-      " note = $10, name_folded = $11 FROM o WHERE r.id = o.id" COUNT_RETURNING ")"
-      COUNT_DELTAS_OF("u"),
-      StatusParams(after)
-          .Add(std::string_view(after.name))
-          .Add(std::string_view(after.email))
-          .Add(after.external_id)
-          .Add(std::string_view(after.note))
-          .Add(std::string_view(FoldCase(after.name))));
-  if (!ok) return Failed("updating a referral's fields", ok.error());
-  ++count_statements_;
   return {};
 }
 

@@ -44,9 +44,9 @@ class PostgresStore final : public Store {
                             const ValueSet& values, const MatchFn& found) override;
   Result<std::vector<Referral>> FindReferralsBy(LookupColumn column,
                                                 std::span<const std::string> values) override;
-  Result<void> WriteBulkChanges(std::span<const ReferralWrite> writes,
-                                std::span<const StatusChange> history) override;
-  Result<void> WriteStatuses(std::span<const StatusWrite> writes, Micros at) override;
+  Result<void> WriteReferralFields(std::span<const Referral> referrals) override;
+  Result<void> WriteStatusChanges(std::span<const StatusWrite> statuses,
+                                  std::span<const StatusChange> history, Micros at) override;
 
   Result<int64_t> CreateImport(const ImportRecord& record) override;
   Result<void> FinishImport(const ImportRecord& record, std::span<const RowError> errors) override;
@@ -72,7 +72,6 @@ class PostgresStore final : public Store {
   Result<std::optional<Session>> FindSession(std::string_view token_hash, Micros now) override;
   Result<void> DeleteSession(std::string_view token_hash) override;
   Result<std::vector<StatusCount>> CountReferrals() override;
-  Result<void> WriteStatusChange(const Referral& after, const StatusChange& change) override;
   Result<std::vector<StatusChange>> History(int64_t referral_id) override;
   std::optional<size_t> FailedItem() const override { return failed_item_; }
 
@@ -98,9 +97,11 @@ class PostgresStore final : public Store {
   template <class T>
   Result<void> LookUpInBatches(const char* where, std::span<const T> values,
                                std::vector<Referral>& out);
-  // WriteBulkChanges' steps: a run of status-only writes, one write with fields.
-  Result<void> WriteStatusRun(std::span<const ReferralWrite> run);
-  Result<void> WriteFieldChange(const ReferralWrite& write);
+  // WriteStatusChanges' two ways: one statement for a few changes (a PATCH), a COPY
+  // of the statuses' flags and one of the history for many (an import).
+  Result<void> WriteFewStatusChanges(std::span<const StatusWrite> statuses,
+                                     std::span<const StatusChange> history, Micros at);
+  Result<void> WriteStatuses(std::span<const StatusWrite> writes, Micros at);
   Result<void> AppendHistory(std::span<const StatusChange> history);
   Result<void> CountInserted(std::span<const NewReferral> referrals,
                              std::span<const DuplicateOf> outcomes);
@@ -110,9 +111,8 @@ class PostgresStore final : public Store {
   bool in_transaction_ = false;
   int nested_ = 0;
   bool in_read_ = false;  // a read snapshot is open  // nested write transactions (savepoints) open inside it
-  // Whether this transaction has created the temp table bulk_status (ON COMMIT DROP).
-  bool bulk_status_ready_ = false;
-  bool bulk_flags_ready_ = false;  // WriteStatuses' temporary table
+  // Whether this transaction has created WriteStatuses' temp table (ON COMMIT DROP).
+  bool bulk_flags_ready_ = false;
   std::optional<size_t> failed_item_;  // FailedItem()
   int count_statements_ = 0;           // since the last CompactCounts
 };

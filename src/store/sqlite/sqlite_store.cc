@@ -46,11 +46,6 @@ std::optional<Micros> OptTime(const Statement& s, int col) {
   return ParseTimestamp(s.Text(col));
 }
 
-std::optional<std::string> OptTimeText(const std::optional<Micros>& t) {
-  if (!t) return std::nullopt;
-  return FormatTimestamp(*t);
-}
-
 Referral ReadReferral(const Statement& s) {
   Referral r;
   r.id = s.Int(0);
@@ -581,45 +576,6 @@ Result<ReferralPage> SqliteStore::ListReferrals(const ReferralFilter& filter) {
   return PageOf(std::move(*rows), filter.limit);
 }
 
-Result<void> SqliteStore::WriteStatusChange(const Referral& after, const StatusChange& change) {
-  auto ok = WriteReferral(ReferralWrite{after, false});
-  auto counted = FlushCounts();
-  if (!ok) return ok;
-  if (!counted) return counted;
-  return AppendHistory(change);
-}
-
-Result<void> SqliteStore::WriteReferral(const ReferralWrite& write) {
-  const Referral& after = write.after;
-  auto update = write.fields_changed
-                    ? Cached(
-                          "UPDATE referrals SET status = " COUNT_CHANGE("?2 IS NOT NULL")
-                          ", qualified_at = ?2, approved_at = ?3,"
-                          " denied_at = ?4, status_changed_at = ?5, name = ?7, email = ?8,"
-                          " external_id = ?9, note = ?10 WHERE id = ?6")
-                    : Cached(
-                          "UPDATE referrals SET status = " COUNT_CHANGE("?2 IS NOT NULL")
-                          ", qualified_at = ?2, approved_at = ?3,"
-                          " denied_at = ?4, status_changed_at = ?5 WHERE id = ?6");
-  if (!update) return std::unexpected(update.error());
-  Statement& u = **update;
-  u.Bind(1, StatusName(after.status));
-  u.Bind(2, OptTimeText(after.qualified_at));
-  u.Bind(3, OptTimeText(after.approved_at));
-  u.Bind(4, OptTimeText(after.denied_at));
-  u.Bind(5, std::string_view(FormatTimestamp(after.status_changed_at)));
-  u.Bind(6, after.id);
-  if (write.fields_changed) {
-    u.BindStatic(7, after.name);
-    u.BindStatic(8, after.email);
-    u.Bind(9, after.external_id);
-    u.BindStatic(10, after.note);
-  }
-  auto ok = u.Run();
-  TakeRowChange(ok.has_value());
-  return ok;
-}
-
 // Called once per row an UPDATE changes: (campaign_id, old status, old ever
 // qualified, new status, new ever qualified); returns the new status, which the
 // UPDATE stores.
@@ -766,18 +722,28 @@ Result<void> SqliteStore::AppendHistory(std::span<const StatusChange> changes) {
   return {};
 }
 
-// Writes go one statement each, in order: without a round trip per statement, this
-// is as fast as SQLite gets, and it keeps each step of a referral that a file
-// changes several times (an email moved away before another takes it).
-Result<void> SqliteStore::WriteBulkChanges(std::span<const ReferralWrite> writes,
-                                           std::span<const StatusChange> history) {
-  for (const ReferralWrite& w : writes) {
-    if (auto ok = WriteReferral(w); !ok) {
-      (void)FlushCounts();  // the writes before it stay in the transaction
-      return ok;
-    }
+// One statement a referral, in order: without a round trip per statement, this is
+// as fast as SQLite gets, and it keeps each step of a referral that a file changes
+// several times (an email moved away before another takes it).
+Result<void> SqliteStore::WriteReferralFields(std::span<const Referral> referrals) {
+  auto update = Cached(
+      "UPDATE referrals SET name = ?1, email = ?2, external_id = ?3, note = ?4 WHERE id = ?5");
+  if (!update) return std::unexpected(update.error());
+  Statement& u = **update;
+  for (const Referral& r : referrals) {
+    u.BindStatic(1, r.name);
+    u.BindStatic(2, r.email);
+    u.Bind(3, r.external_id);
+    u.BindStatic(4, r.note);
+    u.Bind(5, r.id);
+    if (auto ok = u.Run(); !ok) return ok;
   }
-  if (auto ok = FlushCounts(); !ok) return ok;
+  return {};
+}
+
+Result<void> SqliteStore::WriteStatusChanges(std::span<const StatusWrite> statuses,
+                                             std::span<const StatusChange> history, Micros at) {
+  if (auto ok = WriteStatuses(statuses, at); !ok) return ok;
   return AppendHistory(history);
 }
 

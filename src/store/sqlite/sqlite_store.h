@@ -49,9 +49,9 @@ class SqliteStore final : public Store {
                                                 std::span<const std::string> values) override;
   Result<void> ForEachMatch(LookupColumn column, std::optional<int64_t> campaign_id,
                             const ValueSet& values, const MatchFn& found) override;
-  Result<void> WriteBulkChanges(std::span<const ReferralWrite> writes,
-                                std::span<const StatusChange> history) override;
-  Result<void> WriteStatuses(std::span<const StatusWrite> writes, Micros at) override;
+  Result<void> WriteReferralFields(std::span<const Referral> referrals) override;
+  Result<void> WriteStatusChanges(std::span<const StatusWrite> statuses,
+                                  std::span<const StatusChange> history, Micros at) override;
 
   Result<int64_t> CreateImport(const ImportRecord& record) override;
   Result<void> FinishImport(const ImportRecord& record, std::span<const RowError> errors) override;
@@ -77,7 +77,6 @@ class SqliteStore final : public Store {
   Result<std::optional<Session>> FindSession(std::string_view token_hash, Micros now) override;
   Result<void> DeleteSession(std::string_view token_hash) override;
   Result<std::vector<StatusCount>> CountReferrals() override;
-  Result<void> WriteStatusChange(const Referral& after, const StatusChange& change) override;
   Result<std::vector<StatusChange>> History(int64_t referral_id) override;
 
   Result<void> ForEachStoredReferral(const StoredReferralFn& each) override;
@@ -103,7 +102,7 @@ class SqliteStore final : public Store {
   template <class T>
   Result<void> LookUpInBatches(const char* sql, std::span<const T> values,
                                std::vector<Referral>& out);
-  Result<void> WriteReferral(const ReferralWrite& write);
+  Result<void> WriteStatuses(std::span<const StatusWrite> writes, Micros at);
   Result<void> AppendHistory(const StatusChange& change);
   // The rows in order, several to a statement.
   Result<void> AppendHistory(std::span<const StatusChange> changes);
