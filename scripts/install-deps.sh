@@ -10,7 +10,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libsodium-dev libabsl-dev
   libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  time wrk curl
+  time wrk curl python3
   chromium fonts-dejavu-core
   clang-16 libclang-rt-16-dev
 )
