@@ -68,15 +68,15 @@ class TaskPool {
   std::vector<std::thread> threads_;
 };
 
-// Every 100 ms, on a thread and store connection of its own: the store's housekeeping
+// Every 100 ms, on a thread and engine (connection) of its own: the store's housekeeping
 // (SQLite's checkpoints: when a commit checkpoints, which SQLite does once the log has
 // 1000 pages to keep it from growing without end, it finds the pages already copied,
 // and the requests waiting for that commit do not wait for the copying), and `tick`
 // (the access log's flush: lines show within 100 ms without a write per request).
 class Housekeeper {
  public:
-  Housekeeper(std::unique_ptr<Store> store, std::function<void()> tick)
-      : store_(std::move(store)), tick_(std::move(tick)), thread_([this] { Run(); }) {}
+  Housekeeper(std::unique_ptr<Engine> engine, std::function<void()> tick)
+      : engine_(std::move(engine)), tick_(std::move(tick)), thread_([this] { Run(); }) {}
   ~Housekeeper() {
     {
       std::lock_guard lock(mutex_);
@@ -93,14 +93,14 @@ class Housekeeper {
       bool stopping =
           wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; });
       lock.unlock();
-      (void)store_->Checkpoint();  // a failure now is retried at the next turn
+      (void)engine_->Housekeep();  // a failure now is retried at the next turn
       tick_();
       lock.lock();
       if (stopping) return;
     }
   }
 
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<Engine> engine_;
   std::function<void()> tick_;
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -167,7 +167,7 @@ Result<bool> BoolParam(const Request& request, const std::string& name, bool fal
 
 // The campaign a path's {id} names: its id, or its name.
 Result<Campaign> CampaignParam(Engine& engine, const std::string& text) {
-  auto campaigns = engine.store().ListCampaigns();
+  auto campaigns = engine.Campaigns();
   if (!campaigns) return std::unexpected(campaigns.error());
   for (Campaign& c : *campaigns) {
     if (std::to_string(c.id) == text || c.name == text) return std::move(c);
@@ -216,20 +216,20 @@ Api::~Api() = default;
 
 Result<std::unique_ptr<Api>> Api::Create(ApiOptions options) {
   std::unique_ptr<Api> api(new Api(std::move(options)));
-  std::vector<std::unique_ptr<Store>> stores;
+  std::vector<std::unique_ptr<Engine>> writers;
   for (int i = 0; i < std::max(1, api->options_.writers); ++i) {
-    auto store = Store::Open(api->options_.db_url, Store::Use::kServer);
-    if (!store) return std::unexpected(store.error());
-    stores.push_back(std::move(*store));
+    auto engine = Engine::Open(api->options_.db_url, Engine::Use::kServer);
+    if (!engine) return std::unexpected(engine.error());
+    writers.push_back(std::move(*engine));
   }
-  auto housekeeping = Store::Open(api->options_.db_url, Store::Use::kServer);
+  auto housekeeping = Engine::Open(api->options_.db_url, Engine::Use::kServer);
   if (!housekeeping) return std::unexpected(housekeeping.error());
   api->housekeeper_ = std::make_unique<Housekeeper>(std::move(*housekeeping), [a = api.get()] {
     if (a->options_.access_log == nullptr) return;
     std::lock_guard lock(a->log_mutex_);
     std::fflush(a->options_.access_log);
   });
-  api->writer_ = std::make_unique<WriteQueue>(std::move(stores));
+  api->writer_ = std::make_unique<WriteQueue>(std::move(writers));
   api->previews_ = std::make_unique<TaskPool>(2);
   api->AddRoutes();
   api->AddSessionRoutes();
@@ -376,12 +376,10 @@ void Api::AddRoutes() {
        [](Engine& engine, const Request& request) -> Result<Response> {
          auto id = ParseId(request.params[0], "an import");
          if (!id) return std::unexpected(id.error());
-         auto record = engine.store().GetImport(*id);
-         if (!record) return std::unexpected(record.error());
-         if (!*record) return Fail(ErrorCode::kNotFound, fmt::format("no import {}", *id));
-         auto errors = engine.store().ImportErrors(*id);
-         if (!errors) return std::unexpected(errors.error());
-         return CsvAttachment(RowErrorsCsv(*errors), fmt::format("import-{}-errors.csv", *id));
+         auto import = engine.ImportErrors(*id);
+         if (!import) return std::unexpected(import.error());
+         return CsvAttachment(RowErrorsCsv(import->errors),
+                              fmt::format("import-{}-errors.csv", *id));
        });
 
   // --- rewards
@@ -421,7 +419,7 @@ void Api::AddRoutes() {
   // --- campaigns and their rules
   Read(Method::kGet, "/api/v1/campaigns", Scope::kRead,
        [](Engine& engine, const Request&) -> Result<Response> {
-         auto campaigns = engine.store().ListCampaigns();
+         auto campaigns = engine.Campaigns();
          if (!campaigns) return std::unexpected(campaigns.error());
          json out = json::array();
          for (const Campaign& c : *campaigns) out.push_back(ToJson(c));
@@ -589,43 +587,43 @@ void Api::Upload(Request& request, Respond respond, bool qualify) {
     ProgressFn progress = [this, &owner, &progress_id](uint64_t bytes) {
       if (!progress_id.empty()) progress_.Update(owner, progress_id, bytes);
     };
+    std::optional<Error> unreadable;  // the file, opened again, could not be read
     // The report's text, rendered straight from it: a million errors are not first a
-    // JSON tree (about 500 bytes an error).
-    std::string out;
-    Error error;
-    bool ok = true;
-    // A write that the database failed changed nothing (one transaction), and is tried
-    // again from the file's start, up to kBulkTries times in all: on PostgreSQL it may
-    // be the victim of a deadlock with single changes, whose group commits lock
-    // referrals in request order while a bulk write locks them in id order.
-    constexpr int kBulkTries = 4;
-    for (int tries = 1;; ++tries) {
-      auto file = BulkFile::Open(path);
-      if (!file) return ProblemFor(file.error());
-      source.sha256 = [f = file->get()] { return f->sha256(); };
-      ok = true;
-      if (qualify) {
-        auto report = dry ? EstimateQualify(engine, (*file)->reader(), qualify_request, progress)
-                          : ApplyQualify(engine, (*file)->reader(), qualify_request, source,
-                                         progress);
-        if (report) out = ToJson(*report).dump(-1, ' ', false, json::error_handler_t::replace);
-        else ok = false, error = report.error();
-      } else {
-        auto report = dry ? PreviewImport(engine, (*file)->reader(), progress)
-                          : ApplyImport(engine, (*file)->reader(), source, progress);
-        if (report) out = JsonText(*report);
-        else ok = false, error = report.error();
-      }
-      if (ok || dry || error.code != ErrorCode::kStorage || tries == kBulkTries) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5 * tries));
-    }
-    if (!ok) {
+    // JSON tree (about 500 bytes an error). A write that the database refused for a
+    // conflict changed nothing (one transaction), and the engine runs it again from
+    // the file's start (Engine::RetryingWrites): on PostgreSQL it may be the victim of
+    // a deadlock with single changes, whose group commits lock referrals in request
+    // order while a bulk write locks them in id order.
+    auto out = engine.RetryingWrites(
+        [&]() -> Result<std::string> {
+          auto file = BulkFile::Open(path);
+          if (!file) {
+            unreadable = file.error();
+            return std::unexpected(file.error());
+          }
+          source.sha256 = [f = file->get()] { return f->sha256(); };
+          if (qualify) {
+            auto report =
+                dry ? EstimateQualify(engine, (*file)->reader(), qualify_request, progress)
+                    : ApplyQualify(engine, (*file)->reader(), qualify_request, source, progress);
+            if (!report) return std::unexpected(report.error());
+            return ToJson(*report).dump(-1, ' ', false, json::error_handler_t::replace);
+          }
+          auto report = dry ? PreviewImport(engine, (*file)->reader(), progress)
+                            : ApplyImport(engine, (*file)->reader(), source, progress);
+          if (!report) return std::unexpected(report.error());
+          return JsonText(*report);
+        },
+        dry ? 1 : Engine::kWriteTries);
+    if (unreadable) return ProblemFor(*unreadable);
+    if (!out) {
+      const Error& error = out.error();
       metrics_.CountBulk(kind, error.code == ErrorCode::kStorage ? "failed" : "refused");
-      return ProblemFor(Error{error.code, fmt::format("{}: {}; nothing was changed",
-                                                      source.file_name, error.message)});
+      return ProblemFor(Error{
+          error.code, fmt::format("{}: {}; nothing was changed", source.file_name, error.message)});
     }
     metrics_.CountBulk(kind, dry ? "preview" : "applied");
-    return Json(200, std::move(out));
+    return Json(200, std::move(*out));
   };
   if (*dry_run) {
     previews_->Post([this, run, respond = std::move(respond)]() mutable {
@@ -657,7 +655,7 @@ std::optional<Response> Api::Authorize(Request& request, const Route& route) {
   if (!lease) return ProblemFor(lease.error());
   auto session = std::make_shared<ReadSession>(std::move(*lease));
   if (request.method == Method::kGet) {
-    auto snapshot = session->lease.store().BeginRead();
+    auto snapshot = session->lease.engine().BeginRead();
     if (!snapshot) return ProblemFor(snapshot.error());
     session->snapshot.emplace(std::move(*snapshot));
   }
