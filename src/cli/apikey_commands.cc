@@ -25,7 +25,8 @@ void AddApiKeyCommands(CLI::App& app, Context& ctx) {
   add->callback([&ctx, name, scope] {
     auto session = OpenSession(ctx);
     if (!session) return;
-    auto made = session->engine->AddApiKey(*name, *scope);
+    auto made = session->engine->InWriteTransaction(
+        [&] { return session->engine->AddApiKey(*name, *scope); });
     if (!made) return ReportError(ctx, made.error());
     if (ctx.json) return PrintJson(ToJson(*made));
     fmt::print("{}\n", made->secret);
@@ -61,7 +62,9 @@ void AddApiKeyCommands(CLI::App& app, Context& ctx) {
   revoke->callback([&ctx, id] {
     auto session = OpenSession(ctx);
     if (!session) return;
-    if (auto ok = session->engine->RevokeApiKey(*id); !ok) return ReportError(ctx, ok.error());
+    auto revoked =
+        session->engine->InWriteTransaction([&] { return session->engine->RevokeApiKey(*id); });
+    if (!revoked) return ReportError(ctx, revoked.error());
     if (ctx.json) return PrintJson({{"id", *id}, {"revoked", true}});
     fmt::print("revoked API key {}\n", *id);
   });

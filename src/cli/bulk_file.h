@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "cli/common.h"
 #include "cli/progress.h"
@@ -25,6 +26,27 @@ namespace reftrack::cli {
 // How messages name the file at `path`: "-" is standard input.
 inline std::string InputName(const std::string& path) {
   return path == "-" ? "standard input" : path;
+}
+
+// Runs `run` on the file at `path`, opened as `file`, through the engine's retry of
+// writes: a write the database refused for a conflict (a deadlock on PostgreSQL)
+// changed nothing, and is run again on the file reopened, from its start. Standard
+// input is read once, so a bulk command on it is tried once.
+template <class Run>
+std::invoke_result_t<Run&> WithFileRetried(Engine& engine, const std::string& path,
+                                           std::unique_ptr<BulkFile>& file, Run run) {
+  bool first = true;
+  return engine.RetryingWrites(
+      [&]() -> std::invoke_result_t<Run&> {
+        if (!first) {
+          auto again = BulkFile::Open(path);
+          if (!again) return std::unexpected(again.error());
+          file = std::move(*again);
+        }
+        first = false;
+        return run();
+      },
+      path == "-" ? 1 : Engine::kWriteTries);
 }
 
 // What a bulk command runs on the file: the engine, the file's reader, who reads which
@@ -48,7 +70,9 @@ void RunBulkFile(Context& ctx, const std::string& path, const std::string& label
   ProgressFn progress = [&bar](uint64_t done) { bar.Update(done); };
   std::string name = path == "-" ? "-" : std::filesystem::path(path).filename().string();
   ImportSource source{name, CliActor(), [&file] { return (*file)->sha256(); }};
-  auto report = run(*session->engine, (*file)->reader(), source, progress);
+  auto report = WithFileRetried(*session->engine, path, *file, [&] {
+    return run(*session->engine, (*file)->reader(), source, progress);
+  });
   bar.Finish();
   if (!report) {
     return ReportError(ctx, Error{report.error().code,

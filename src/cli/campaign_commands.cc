@@ -21,7 +21,8 @@ void AddCampaignCommands(CLI::App& app, Context& ctx) {
   add->callback([&ctx, args] {
     auto session = OpenSession(ctx);
     if (!session) return;
-    auto campaign = session->engine->AddCampaign(args->name, args->currency);
+    auto campaign = session->engine->InWriteTransaction(
+        [&] { return session->engine->AddCampaign(args->name, args->currency); });
     if (!campaign) return ReportError(ctx, campaign.error());
     if (ctx.json) return PrintJson(ToJson(*campaign));
     fmt::print("{}\n", campaign->id);
@@ -37,7 +38,8 @@ void AddCampaignCommands(CLI::App& app, Context& ctx) {
   set->callback([&ctx, set_args] {
     auto session = OpenSession(ctx);
     if (!session) return;
-    auto campaign = session->engine->SetCampaignCurrency(set_args->name, set_args->currency);
+    auto campaign = session->engine->InWriteTransaction(
+        [&] { return session->engine->SetCampaignCurrency(set_args->name, set_args->currency); });
     if (!campaign) return ReportError(ctx, campaign.error());
     if (ctx.json) return PrintJson(ToJson(*campaign));
     fmt::print("campaign {} \"{}\": currency {}\n", campaign->id, campaign->name,
@@ -48,7 +50,7 @@ void AddCampaignCommands(CLI::App& app, Context& ctx) {
   list->callback([&ctx] {
     auto session = OpenSession(ctx);
     if (!session) return;
-    auto campaigns = session->store->ListCampaigns();
+    auto campaigns = session->engine->Campaigns();
     if (!campaigns) return ReportError(ctx, campaigns.error());
     if (ctx.json) {
       nlohmann::json rows = nlohmann::json::array();

@@ -19,14 +19,13 @@ std::string DatabaseUrl(const Context& ctx) {
 }
 
 std::unique_ptr<Session> OpenSession(Context& ctx) {
-  auto store = Store::Open(DatabaseUrl(ctx));
-  if (!store) {
-    ReportError(ctx, store.error());
+  auto engine = Engine::Open(DatabaseUrl(ctx));
+  if (!engine) {
+    ReportError(ctx, engine.error());
     return nullptr;
   }
   auto session = std::make_unique<Session>();
-  session->store = std::move(*store);
-  session->engine = std::make_unique<Engine>(*session->store);
+  session->engine = std::move(*engine);
   return session;
 }
 

@@ -2,14 +2,12 @@
 // the one place where an engine error becomes a message on stderr and an exit status.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include "engine/engine.h"
-#include "store/store.h"
 
 namespace reftrack::cli {
 
@@ -25,9 +23,10 @@ struct Context {
   int exit_code = kExitOk;
 };
 
-// The store and engine of one command run.
+// The engine of one command run, on its own connection to the database. A command's
+// write runs through Engine::InWriteTransaction (or RetryingWrites, for bulk files),
+// so a write that loses a deadlock on PostgreSQL is tried again.
 struct Session {
-  std::unique_ptr<Store> store;
   std::unique_ptr<Engine> engine;
 };
 

@@ -45,7 +45,7 @@ std::string EmailOf(std::string_view name) {
 }  // namespace
 
 Result<bool> AddDemoData(Engine& engine) {
-  auto existing = engine.store().FindCampaign(kCampaign);
+  auto existing = engine.FindCampaign(kCampaign);
   if (!existing) return std::unexpected(existing.error());
   if (*existing) return false;
   if (auto ok = engine.AddCampaign(kCampaign); !ok) return std::unexpected(ok.error());

@@ -55,26 +55,24 @@ void RunImport(Context& ctx, const std::string& path, bool dry_run) {
 void PrintImportErrors(Context& ctx, int64_t id) {
   auto session = OpenSession(ctx);
   if (!session) return;
-  auto record = session->store->GetImport(id);
-  if (!record) return ReportError(ctx, record.error());
-  if (!*record)
-    return ReportError(ctx, Error{ErrorCode::kNotFound, fmt::format("no import {}", id)});
-  auto errors = session->store->ImportErrors(id);
-  if (!errors) return ReportError(ctx, errors.error());
+  auto import = session->engine->ImportErrors(id);
+  if (!import) return ReportError(ctx, import.error());
+  const ImportRecord& record = import->record;
+  const std::vector<RowError>& errors = import->errors;
   // Both written row by row: an import's million errors are not held twice.
   if (ctx.json) {
     WriteJson(std::cout,
               {{"import_id", id},
-               {"file_name", (*record)->file_name},
-               {"sha256", (*record)->sha256},
+               {"file_name", record.file_name},
+               {"sha256", record.sha256},
                {"errors", nlohmann::json::array()}},
-              *errors);
+              errors);
     std::cout << '\n';
     std::cout.flush();
     return;
   }
   std::fputs(csv::Line({"row", "column", "message"}).c_str(), stdout);
-  for (const RowError& e : *errors) {
+  for (const RowError& e : errors) {
     std::fputs(csv::Line({std::to_string(e.row), e.column, e.message}).c_str(), stdout);
   }
 }

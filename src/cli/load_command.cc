@@ -18,8 +18,9 @@ void RunLoad(Context& ctx, const std::string& path, LoadFn load, const char* wha
   auto session = OpenSession(ctx);
   if (!session) return;
   ProgressBar bar(fmt::format("Loading {}", path), (*file)->size());
-  auto report = load(*session->engine, (*file)->reader(),
-                     [&bar](uint64_t done) { bar.Update(done); });
+  auto report = WithFileRetried(*session->engine, path, *file, [&] {
+    return load(*session->engine, (*file)->reader(), [&bar](uint64_t done) { bar.Update(done); });
+  });
   bar.Finish();
   if (!report) {
     return ReportError(ctx, Error{report.error().code,

@@ -19,7 +19,8 @@ void AddMemberCommands(CLI::App& app, Context& ctx) {
   add->callback([&ctx, input] {
     auto session = OpenSession(ctx);
     if (!session) return;
-    auto member = session->engine->AddMember(*input);
+    auto member =
+        session->engine->InWriteTransaction([&] { return session->engine->AddMember(*input); });
     if (!member) return ReportError(ctx, member.error());
     if (ctx.json) return PrintJson(ToJson(*member));
     fmt::print("{}\n", member->id);
@@ -31,13 +32,7 @@ void AddMemberCommands(CLI::App& app, Context& ctx) {
   list->callback([&ctx, campaign] {
     auto session = OpenSession(ctx);
     if (!session) return;
-    auto found = session->store->FindCampaign(*campaign);
-    if (!found) return ReportError(ctx, found.error());
-    if (!*found) {
-      return ReportError(ctx, {ErrorCode::kNotFound,
-                               fmt::format("campaign \"{}\" does not exist", *campaign)});
-    }
-    auto members = session->store->ListMembers((*found)->id);
+    auto members = session->engine->Members(*campaign);
     if (!members) return ReportError(ctx, members.error());
     if (ctx.json) {
       nlohmann::json rows = nlohmann::json::array();

@@ -68,7 +68,7 @@ void Backup(Context& ctx, const std::string& file, bool force) {
   }
   auto session = OpenExisting(ctx);
   if (!session) return;
-  auto done = session->store->Backup(file);
+  auto done = session->engine->Backup(file);
   if (!done) return ReportError(ctx, done.error());
   if (ctx.json) {
     return PrintJson({{"file", file}, {"bytes", done->bytes}, {"pages", done->pages}});
@@ -99,7 +99,7 @@ void Check(Context& ctx, const CheckOptions& options) {
   const size_t max_listed = options.max_listed;
   auto session = OpenExisting(ctx);
   if (!session) return;
-  auto report = RunCheck(*session->store, options);
+  auto report = RunCheck(*session->engine, options);
   if (!report) return ReportError(ctx, report.error());
   if (!report->ok()) ctx.exit_code = kExitFailed;
   if (ctx.json) return PrintJson(ToJson(*report, max_listed));

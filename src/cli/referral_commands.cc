@@ -78,7 +78,8 @@ void AddReferralCommands(CLI::App& app, Context& ctx) {
   add->callback([&ctx, input] {
     auto session = OpenSession(ctx);
     if (!session) return;
-    auto referral = session->engine->AddReferral(*input);
+    auto referral =
+        session->engine->InWriteTransaction([&] { return session->engine->AddReferral(*input); });
     if (!referral) return ReportError(ctx, referral.error());
     if (ctx.json) return PrintJson(ToJson(ReferralDetails{*referral, {}}));
     fmt::print("{}\n", referral->id);
@@ -165,7 +166,8 @@ void AddReferralCommands(CLI::App& app, Context& ctx) {
     auto referral = ResolveKey(ctx, *session->engine, set_args->key, set_args->campaign);
     if (!referral) return;
     ChangeContext context{ChangeSource::kManual, CliActor(), std::nullopt};
-    auto outcome = session->engine->ChangeStatus(referral->id, *status, context);
+    auto outcome = session->engine->InWriteTransaction(
+        [&] { return session->engine->ChangeStatus(referral->id, *status, context); });
     if (!outcome) return ReportError(ctx, outcome.error());
     if (ctx.json) return PrintJson(ToJson(*outcome));
     if (outcome->changed) {

@@ -40,7 +40,8 @@ void AddRuleCommands(CLI::App& app, Context& ctx) {
   add->callback([&ctx, input] {
     auto session = OpenSession(ctx);
     if (!session) return;
-    auto rule = session->engine->AddRewardRule(*input);
+    auto rule =
+        session->engine->InWriteTransaction([&] { return session->engine->AddRewardRule(*input); });
     if (!rule) return ReportError(ctx, rule.error());
     if (ctx.json) return PrintJson(ToJson(*rule));
     fmt::print("{}\n", rule->id);
@@ -72,7 +73,9 @@ void AddRuleCommands(CLI::App& app, Context& ctx) {
   remove->callback([&ctx, id] {
     auto session = OpenSession(ctx);
     if (!session) return;
-    if (auto ok = session->engine->RemoveRewardRule(*id); !ok) return ReportError(ctx, ok.error());
+    auto removed =
+        session->engine->InWriteTransaction([&] { return session->engine->RemoveRewardRule(*id); });
+    if (!removed) return ReportError(ctx, removed.error());
     if (ctx.json) return PrintJson({{"id", *id}, {"removed", true}});
     fmt::print("reward rule {} removed\n", *id);
   });
@@ -159,7 +162,8 @@ void AddRewardCommands(CLI::App& app, Context& ctx) {
   paid->callback([&ctx, args] {
     auto session = OpenSession(ctx);
     if (!session) return;
-    auto marked = session->engine->MarkRewardsPaid(args->ids);
+    auto marked = session->engine->InWriteTransaction(
+        [&] { return session->engine->MarkRewardsPaid(args->ids); });
     if (!marked) return ReportError(ctx, marked.error());
     if (ctx.json) return PrintJson({{"marked_paid", *marked}});
     fmt::print("{} of {} rewards marked paid\n", *marked, args->ids.size());

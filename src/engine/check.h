@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/engine.h"
 #include "store/store.h"
 #include "util/result.h"
 
@@ -95,5 +96,9 @@ struct CheckOptions {
 
 // Runs every check on `store` inside one read snapshot.
 Result<CheckReport> RunCheck(Store& store, const CheckOptions& options = {});
+// The same on the engine's database (what `reftrack check` runs).
+inline Result<CheckReport> RunCheck(Engine& engine, const CheckOptions& options = {}) {
+  return RunCheck(engine.store(), options);
+}
 
 }  // namespace reftrack

@@ -2,6 +2,11 @@
 // their scopes, and thin handlers that parse, call the engine and render. Reads run on
 // the server's threads with pooled read connections; changes go through the write
 // queue (group commit); dry runs of uploads on a small pool of their own.
+//
+// api.cc admits, hands over and logs requests; each resource's routes are in a file
+// of their own (routes_referrals.cc, routes_imports.cc, routes_rewards.cc,
+// routes_campaigns.cc, routes_keys.cc, routes_session.cc, routes_service.cc), with
+// what they share in route_helpers.h; auth.cc checks keys and sessions.
 #pragma once
 
 #include <cstdio>
@@ -21,6 +26,7 @@
 namespace reftrack::http {
 
 class TaskPool;
+class Housekeeper;
 
 struct ApiOptions {
   std::string db_url;
@@ -45,7 +51,16 @@ class Api : public Application {
 
  private:
   explicit Api(ApiOptions options);
+  // Every route, resource by resource (each in its routes_*.cc).
   void AddRoutes();
+  void AddServiceRoutes();   // /healthz, /metrics, /api/v1/openapi.json
+  void AddReferralRoutes();  // /api/v1/referrals, /api/v1/stats
+  void AddImportRoutes();    // /api/v1/imports, /api/v1/qualifications, /api/v1/progress
+  void AddRewardRoutes();    // /api/v1/rewards
+  void AddCampaignRoutes();  // /api/v1/campaigns, their reward rules
+  void AddKeyRoutes();       // /api/v1/keys
+  // Sign-in, the session, sign-out (web page).
+  void AddSessionRoutes();
 
   // Route kinds: a read on a lent read connection, now; a change through the write
   // queue; an uploaded file (dry run on the pool, applying through the queue).
@@ -55,8 +70,7 @@ class Api : public Application {
   void Write(Method method, std::string pattern, Scope scope, WriteFn fn);
 
   void Upload(Request& request, Respond respond, bool qualify);
-  // Sign-in, the session, sign-out (web page).
-  void AddSessionRoutes();
+  // auth.cc: the caller's key or session, checked against the route's scope.
   std::optional<Response> Authorize(Request& request, const Route& route);
 
   ApiOptions options_;
@@ -64,7 +78,7 @@ class Api : public Application {
   EnginePool readers_;
   std::unique_ptr<WriteQueue> writer_;
   std::unique_ptr<TaskPool> previews_;
-  std::unique_ptr<class Housekeeper> housekeeper_;
+  std::unique_ptr<Housekeeper> housekeeper_;
   Metrics metrics_;
   ProgressBoard progress_;
   std::mutex log_mutex_;

@@ -1,5 +1,7 @@
 #include "http/message.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <nlohmann/json.hpp>
 
@@ -79,6 +81,26 @@ Response Json(int status, std::string json) {
   r.status = status;
   r.body = std::move(json);
   return r;
+}
+
+Response ProblemFor(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kInvalidInput:
+      return Problem(400, error.message);
+    case ErrorCode::kNotFound:
+      return Problem(404, error.message);
+    case ErrorCode::kAmbiguous:
+    case ErrorCode::kDuplicate:
+    case ErrorCode::kRefused:
+      return Problem(409, error.message);
+    case ErrorCode::kStorage:
+      return Problem(503, fmt::format("the database failed: {}", error.message));
+    case ErrorCode::kUnauthenticated:
+      return Problem(401, error.message);
+    case ErrorCode::kInternal:
+      return Problem(500, error.message);
+  }
+  return Problem(500, error.message);
 }
 
 }  // namespace reftrack::http

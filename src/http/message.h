@@ -14,6 +14,7 @@
 
 #include "domain/api_key.h"
 #include "domain/user.h"
+#include "util/result.h"
 
 namespace reftrack::http {
 
@@ -71,6 +72,8 @@ using Respond = std::function<void(Response)>;
 Response Problem(int status, std::string_view detail);
 // A JSON response of already serialized `json`.
 Response Json(int status, std::string json);
+// An error as an HTTP answer: the one place where ErrorCode becomes a status.
+Response ProblemFor(const Error& error);
 
 // What a route admits once the header is read: its body's kind and limit, or an
 // answer to give at once (unknown route, no key, too big).

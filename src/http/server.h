@@ -2,7 +2,8 @@
 // keep-alive, header and idle timeouts, bodies read into memory or streamed to a
 // temporary file with a limit per route, and a graceful stop on SIGTERM or SIGINT:
 // it stops accepting, lets every request in flight finish and be answered, then
-// returns. Beast stays inside server.cc; the application sees only http/message.h.
+// returns. Beast stays inside server.cc and connection.cc (server_impl.h); the
+// application sees only http/message.h.
 #pragma once
 
 #include <cstdint>
@@ -40,7 +41,7 @@ class Server {
   // Asks Run() to stop gracefully; safe from any thread.
   void Stop();
 
-  struct Impl;  // in server.cc, with Beast
+  struct Impl;  // in server_impl.h, with Beast
 
  private:
   std::unique_ptr<Impl> impl_;

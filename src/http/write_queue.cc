@@ -1,32 +1,9 @@
 #include "http/write_queue.h"
 
-#include <fmt/format.h>
-
 namespace reftrack::http {
 
-Response ProblemFor(const Error& error) {
-  switch (error.code) {
-    case ErrorCode::kInvalidInput:
-      return Problem(400, error.message);
-    case ErrorCode::kNotFound:
-      return Problem(404, error.message);
-    case ErrorCode::kAmbiguous:
-    case ErrorCode::kDuplicate:
-    case ErrorCode::kRefused:
-      return Problem(409, error.message);
-    case ErrorCode::kStorage:
-      return Problem(503, fmt::format("the database failed: {}", error.message));
-    case ErrorCode::kUnauthenticated:
-      return Problem(401, error.message);
-    case ErrorCode::kInternal:
-      return Problem(500, error.message);
-  }
-  return Problem(500, error.message);
-}
-
-WriteQueue::WriteQueue(std::vector<std::unique_ptr<Store>> stores, size_t max_group)
-    : max_group_(max_group), stores_(std::move(stores)) {
-  for (auto& store : stores_) engines_.push_back(std::make_unique<Engine>(*store));
+WriteQueue::WriteQueue(std::vector<std::unique_ptr<Engine>> engines, size_t max_group)
+    : max_group_(max_group), engines_(std::move(engines)) {
   for (auto& engine : engines_) {
     threads_.emplace_back([this, e = engine.get()] { Run(*e); });
   }
@@ -84,47 +61,33 @@ void WriteQueue::Run(Engine& engine) {
 }
 
 // One transaction for the whole group. When the database fails (a deadlock with
-// another server on PostgreSQL, a full disk), nothing of the group is kept, and each
-// job is tried again in a transaction of its own, so one bad job fails alone.
+// another writer on PostgreSQL, a full disk), nothing of the group is kept, and each
+// job is run again in a transaction of its own, so one bad job fails alone. A job
+// alone is retried as the engine's policy says (Engine::InWriteTransaction): a
+// deadlock victim passes when tried again; other failures are its answer.
 void WriteQueue::RunGroup(Engine& engine, std::vector<Item>& items) {
   std::vector<Response> answers;
   answers.reserve(items.size());
-  std::optional<Error> failure;
-  {
-    auto tx = engine.store().BeginWrite();
-    if (!tx) {
-      failure = tx.error();
-    } else {
-      for (Item& item : items) {
-        auto answer = item.job(engine);
-        if (!answer && answer.error().code == ErrorCode::kStorage) {
-          failure = answer.error();
-          break;
+  auto done = engine.InWriteTransaction(
+      [&]() -> Result<void> {
+        answers.clear();
+        for (Item& item : items) {
+          auto answer = item.job(engine);
+          if (!answer && answer.error().code == ErrorCode::kStorage) {
+            return std::unexpected(answer.error());
+          }
+          answers.push_back(answer ? std::move(*answer) : ProblemFor(answer.error()));
         }
-        answers.push_back(answer ? std::move(*answer) : ProblemFor(answer.error()));
-      }
-      if (!failure) {
-        if (auto ok = tx->Commit(); !ok) failure = ok.error();
-      }
-    }
-  }
-  if (!failure) {
+        return {};
+      },
+      items.size() == 1 ? Engine::kWriteTries : 1);
+  if (done) {
     ++groups_;
     grouped_jobs_ += items.size();
     for (size_t i = 0; i < items.size(); ++i) items[i].respond(std::move(answers[i]));
     return;
   }
-  if (items.size() == 1) {
-    // Alone and failed: on PostgreSQL the victim of a deadlock with another writer
-    // (row locks taken in different orders), which passes when tried again. Nothing
-    // of a failed try was committed, so a job is tried up to kTries times.
-    if (++items[0].tries < kTries) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5 * items[0].tries));
-      return RunGroup(engine, items);
-    }
-    items[0].respond(ProblemFor(*failure));
-    return;
-  }
+  if (items.size() == 1) return items[0].respond(ProblemFor(done.error()));
   for (Item& item : items) {
     std::vector<Item> alone;
     alone.push_back(std::move(item));

@@ -1,9 +1,9 @@
-// Every change made over HTTP goes through writer threads, each with its own store
-// connection. Jobs waiting together are run in one write transaction (each in a
-// nested one, so a refused change undoes only itself) and committed at once: group
-// commit. Each job is answered only after that commit, so an answer means the change
-// is durable. SQLite has one writer thread (it has one write lock anyway); PostgreSQL
-// a few.
+// Every change made over HTTP goes through writer threads, each with its own engine
+// (and database connection). Jobs waiting together are run in one write transaction
+// (each in a nested one, so a refused change undoes only itself) and committed at
+// once: group commit. Each job is answered only after that commit, so an answer means
+// the change is durable. SQLite has one writer thread (it has one write lock anyway);
+// PostgreSQL a few.
 #pragma once
 
 #include <atomic>
@@ -17,13 +17,9 @@
 
 #include "engine/engine.h"
 #include "http/message.h"
-#include "store/store.h"
 #include "util/result.h"
 
 namespace reftrack::http {
-
-// An error as an HTTP answer: the one place where ErrorCode becomes a status.
-Response ProblemFor(const Error& error);
 
 class WriteQueue {
  public:
@@ -33,8 +29,8 @@ class WriteQueue {
   // Runs with no transaction of the queue's (a bulk import opens its own).
   using AloneJob = std::function<Response(Engine&)>;
 
-  // `stores`: one per writer thread. Jobs in a group: at most `max_group`.
-  WriteQueue(std::vector<std::unique_ptr<Store>> stores, size_t max_group = 256);
+  // `engines`: one per writer thread. Jobs in a group: at most `max_group`.
+  WriteQueue(std::vector<std::unique_ptr<Engine>> engines, size_t max_group = 256);
   // Runs what is queued, then joins the writers.
   ~WriteQueue();
 
@@ -50,15 +46,12 @@ class WriteQueue {
     Job job;
     AloneJob alone;
     Respond respond;
-    int tries = 0;  // failed tries alone
   };
-  static constexpr int kTries = 4;
 
   void Run(Engine& engine);
   void RunGroup(Engine& engine, std::vector<Item>& items);
 
   size_t max_group_;
-  std::vector<std::unique_ptr<Store>> stores_;
   std::vector<std::unique_ptr<Engine>> engines_;
   std::mutex mutex_;
   std::condition_variable ready_;

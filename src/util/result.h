@@ -22,6 +22,11 @@ enum class ErrorCode {
 struct Error {
   ErrorCode code;
   std::string message;
+  // kStorage only: the database refused this transaction for a conflict with another
+  // one (PostgreSQL: a deadlock victim, a serialization failure). Nothing of it was
+  // kept, and the same work may pass when run again; the engine decides whether it
+  // is (Engine::IsRetryable).
+  bool conflict = false;
 };
 
 template <class T>

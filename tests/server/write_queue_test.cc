@@ -41,9 +41,9 @@ class WriteQueueTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::unique_ptr<WriteQueue> Queue(int writers = 1) {
-    std::vector<std::unique_ptr<Store>> stores;
-    for (int i = 0; i < writers; ++i) stores.push_back(std::move(*Store::Open(url_)));
-    return std::make_unique<WriteQueue>(std::move(stores));
+    std::vector<std::unique_ptr<Engine>> engines;
+    for (int i = 0; i < writers; ++i) engines.push_back(std::move(*Engine::Open(url_)));
+    return std::make_unique<WriteQueue>(std::move(engines));
   }
 
   TempDir dir_;
@@ -177,6 +177,38 @@ TEST_P(WriteQueueTest, AJobFailingAloneWithTheDatabaseIsAnswered503) {
   Response r = answer.get_future().get();
   EXPECT_EQ(r.status, 503);
   EXPECT_NE(r.body.find("gone"), std::string::npos);
+}
+
+// A job alone that loses a conflict (a deadlock on PostgreSQL) is run again, as the
+// engine's retry policy says; a failure that is not a conflict is answered at once.
+TEST_P(WriteQueueTest, AConflictAloneIsTriedAgain) {
+  auto queue = Queue();
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  std::promise<Response> answer;
+  queue->Submit(
+      [calls](Engine& engine) -> Result<Response> {
+        auto r = engine.AddReferral(ReferralInput{"Spring", "retried@example.com"});
+        if (!r) return std::unexpected(r.error());
+        if (calls->fetch_add(1) < 2) {
+          return std::unexpected(Error{ErrorCode::kStorage, "deadlock detected", true});
+        }
+        return Json(201, "{}");
+      },
+      [&](Response r) { answer.set_value(std::move(r)); });
+  EXPECT_EQ(answer.get_future().get().status, 201);
+  EXPECT_EQ(calls->load(), 3);
+  EXPECT_EQ(Count("SELECT count(*) FROM referrals"), 1) << "the failed tries were rolled back";
+
+  auto once = std::make_shared<std::atomic<int>>(0);
+  std::promise<Response> failed;
+  queue->Submit(
+      [once](Engine&) -> Result<Response> {
+        once->fetch_add(1);
+        return Fail(ErrorCode::kStorage, "disk full");
+      },
+      [&](Response r) { failed.set_value(std::move(r)); });
+  EXPECT_EQ(failed.get_future().get().status, 503);
+  EXPECT_EQ(once->load(), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, WriteQueueTest, ::testing::ValuesIn(StoreKinds()));

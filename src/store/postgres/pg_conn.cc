@@ -188,7 +188,10 @@ std::string ArrayLiteral(std::span<const int64_t> values) {
 }
 
 Error ToError(std::string_view operation, const PgError& e) {
-  return Error{ErrorCode::kStorage, fmt::format("storage error while {}: {}", operation, e.message)};
+  // Class 40, transaction rollback: 40P01 deadlock_detected, 40001 serialization_failure.
+  bool conflict = e.sqlstate == "40P01" || e.sqlstate == "40001";
+  return Error{ErrorCode::kStorage, fmt::format("storage error while {}: {}", operation, e.message),
+               conflict};
 }
 
 }  // namespace reftrack::pg

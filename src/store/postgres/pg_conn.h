@@ -114,7 +114,8 @@ std::string ArrayLiteral(std::span<const std::string> values);
 std::string ArrayLiteral(std::span<const std::string_view> values);
 std::string ArrayLiteral(std::span<const int64_t> values);
 
-// "storage error while <operation>: <the server's message>".
+// "storage error while <operation>: <the server's message>"; a deadlock or a
+// serialization failure is marked Error::conflict.
 Error ToError(std::string_view operation, const PgError& e);
 
 }  // namespace reftrack::pg
