@@ -44,7 +44,9 @@ class StatusWriterTest : public EngineTest {
     EXPECT_TRUE(tx.has_value());
     StatusWriter writer(*store_, Tick(), ChangeContext{ChangeSource::kImport, "t", 7});
     auto ok = writer.Write(steps);
-    if (ok) EXPECT_TRUE(tx->Commit().has_value());
+    if (ok) {
+      EXPECT_TRUE(tx->Commit().has_value());
+    }
     return ok;
   }
 
